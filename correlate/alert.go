@@ -47,6 +47,22 @@ func (s Status) String() string {
 	return "unknown"
 }
 
+// MarshalJSON writes "firing" or "resolved".
+func (s Status) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+
+// UnmarshalJSON reads "firing" or "resolved".
+func (s *Status) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("status %s: must be a string", b)
+	}
+	v, err := ParseStatus(string(b[1 : len(b)-1]))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
 // ParseStatus parses "firing" or "resolved".
 func ParseStatus(s string) (Status, error) {
 	switch s {

@@ -1,0 +1,270 @@
+package correlate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+
+	"github.com/vigia-noc/vigia/incident"
+)
+
+// Config configures the correlation engine. Every field has a default
+// (see DefaultConfig) and is settable in the YAML config under "correlate".
+type Config struct {
+	// Rules are tried in order; the first whose matchers all match an alert
+	// groups it. Alerts that match no rule use the default grouping.
+	Rules []RuleConfig `yaml:"rules"`
+	// DefaultGroupBy are the labels that group alerts matching no rule.
+	DefaultGroupBy []string `yaml:"default_group_by"`
+	// DefaultWindow is how long after a group's last event a new alert may
+	// still join it, on event time.
+	DefaultWindow Duration `yaml:"default_window"`
+	// ResolveDelay is how long an incident waits after its last alert
+	// resolved before it is resolved itself.
+	ResolveDelay Duration `yaml:"resolve_delay"`
+	// ReopenWindow is how long after its resolution an incident is reopened,
+	// rather than a new one opened, when its alerts fire again.
+	ReopenWindow Duration `yaml:"reopen_window"`
+	// DedupRetention is how long resolved episodes stay in memory so that
+	// late re-sends of them are recognised as repeats.
+	DedupRetention Duration `yaml:"dedup_retention"`
+	// SeverityPriority maps a severity label value to an ITIL priority
+	// (P1..P5); unknown severities get DefaultPriority.
+	SeverityPriority map[string]string `yaml:"severity_priority"`
+	DefaultPriority  string            `yaml:"default_priority"`
+}
+
+// RuleConfig is one grouping rule.
+type RuleConfig struct {
+	Name string `yaml:"name"`
+	// Matchers in Alertmanager's syntax, e.g. `severity=~"critical|high"`.
+	Matchers []string `yaml:"matchers"`
+	GroupBy  []string `yaml:"group_by"`
+	// Window defaults to the engine's DefaultWindow.
+	Window Duration `yaml:"window"`
+	// Title is a Go text/template over TitleData.
+	Title string `yaml:"title"`
+	// OpenIncident false keeps matching alerts as episodes without an
+	// incident (they appear as unassigned alerts). Default true.
+	OpenIncident *bool `yaml:"open_incident"`
+	// Priority overrides the severity mapping (P1..P5).
+	Priority string `yaml:"priority"`
+}
+
+// DefaultConfig returns the engine defaults.
+func DefaultConfig() Config {
+	return Config{
+		DefaultGroupBy: []string{"alertname", "cluster", "namespace", "service"},
+		DefaultWindow:  Duration(5 * time.Minute),
+		ResolveDelay:   Duration(5 * time.Minute),
+		ReopenWindow:   Duration(30 * time.Minute),
+		DedupRetention: Duration(24 * time.Hour),
+		SeverityPriority: map[string]string{
+			"critical": "P1", "disaster": "P1", "page": "P1",
+			"high": "P2", "major": "P2", "error": "P2",
+			"warning": "P3", "average": "P3", "minor": "P3", "medium": "P3",
+			"low": "P4", "info": "P4", "information": "P4",
+			"none": "P5", "debug": "P5",
+		},
+		DefaultPriority: "P3",
+	}
+}
+
+// Validate checks the configuration; errors name the offending key.
+func (c *Config) Validate() error {
+	if _, err := c.compile(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// TitleData is what a rule's title template sees.
+type TitleData struct {
+	Alertname   string
+	Labels      map[string]string // the first alert's labels
+	Annotations map[string]string // the first alert's annotations
+	GroupLabels map[string]string
+	Rule        string
+}
+
+type rule struct {
+	name     string
+	matchers labels.Matchers
+	groupBy  []string
+	window   time.Duration
+	title    *template.Template
+	open     bool
+	priority incident.Priority
+}
+
+func (r *rule) matches(ls map[string]string) bool {
+	for _, m := range r.matchers {
+		if !m.Matches(ls[m.Name]) {
+			return false
+		}
+	}
+	return true
+}
+
+type compiled struct {
+	rules        []*rule
+	def          *rule
+	resolveDelay time.Duration
+	reopenWindow time.Duration
+	retention    time.Duration
+	sevPriority  map[string]incident.Priority
+	defPriority  incident.Priority
+}
+
+func (c *Config) compile() (*compiled, error) {
+	out := &compiled{
+		resolveDelay: time.Duration(c.ResolveDelay),
+		reopenWindow: time.Duration(c.ReopenWindow),
+		retention:    time.Duration(c.DedupRetention),
+		sevPriority:  map[string]incident.Priority{},
+	}
+	for name, d := range map[string]Duration{
+		"correlate.default_window": c.DefaultWindow, "correlate.resolve_delay": c.ResolveDelay,
+		"correlate.reopen_window": c.ReopenWindow, "correlate.dedup_retention": c.DedupRetention,
+	} {
+		if d < 0 {
+			return nil, fmt.Errorf("%s: must not be negative", name)
+		}
+	}
+	if c.DefaultWindow <= 0 {
+		return nil, errors.New("correlate.default_window: must be positive")
+	}
+	var err error
+	if out.defPriority, err = incident.ParsePriority(c.DefaultPriority); err != nil {
+		return nil, fmt.Errorf("correlate.default_priority: %w", err)
+	}
+	for sev, p := range c.SeverityPriority {
+		if out.sevPriority[strings.ToLower(sev)], err = incident.ParsePriority(p); err != nil {
+			return nil, fmt.Errorf("correlate.severity_priority.%s: %w", sev, err)
+		}
+	}
+	if err := checkLabelNames("correlate.default_group_by", c.DefaultGroupBy); err != nil {
+		return nil, err
+	}
+	out.def = &rule{name: "default", groupBy: c.DefaultGroupBy, window: time.Duration(c.DefaultWindow), open: true}
+	seen := map[string]bool{"default": true}
+	for i, rc := range c.Rules {
+		field := fmt.Sprintf("correlate.rules[%d]", i)
+		if rc.Name == "" {
+			return nil, fmt.Errorf("%s.name: is required", field)
+		}
+		if seen[rc.Name] {
+			return nil, fmt.Errorf("%s.name: duplicate rule name %q", field, rc.Name)
+		}
+		seen[rc.Name] = true
+		r := &rule{name: rc.Name, groupBy: rc.GroupBy, window: time.Duration(rc.Window), open: true}
+		if rc.OpenIncident != nil {
+			r.open = *rc.OpenIncident
+		}
+		if r.window < 0 {
+			return nil, fmt.Errorf("%s.window: must not be negative", field)
+		}
+		if r.window == 0 {
+			r.window = time.Duration(c.DefaultWindow)
+		}
+		if len(rc.Matchers) == 0 {
+			return nil, fmt.Errorf("%s.matchers: at least one matcher is required", field)
+		}
+		for j, s := range rc.Matchers {
+			ms, err := labels.ParseMatchers(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s.matchers[%d]: %w", field, j, err)
+			}
+			r.matchers = append(r.matchers, ms...)
+		}
+		if err := checkLabelNames(field+".group_by", rc.GroupBy); err != nil {
+			return nil, err
+		}
+		if rc.Title != "" {
+			if r.title, err = template.New(rc.Name).Option("missingkey=zero").Parse(rc.Title); err != nil {
+				return nil, fmt.Errorf("%s.title: %w", field, err)
+			}
+			if _, err := renderTitle(r.title, TitleData{}); err != nil {
+				return nil, fmt.Errorf("%s.title: %w", field, err)
+			}
+		}
+		if rc.Priority != "" {
+			if r.priority, err = incident.ParsePriority(rc.Priority); err != nil {
+				return nil, fmt.Errorf("%s.priority: %w", field, err)
+			}
+		}
+		out.rules = append(out.rules, r)
+	}
+	return out, nil
+}
+
+func checkLabelNames(field string, names []string) error {
+	for i, n := range names {
+		if !validLabelName(n) {
+			return fmt.Errorf("%s[%d]: %q is not a valid label name", field, i, n)
+		}
+	}
+	return nil
+}
+
+func validLabelName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, b := range []byte(s) {
+		if !(b == '_' || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9' && i > 0)) {
+			return false
+		}
+	}
+	return true
+}
+
+func renderTitle(t *template.Template, d TitleData) (string, error) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// Duration is a time.Duration that reads and writes as "5m" in YAML and JSON.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string, or days as "7d".
+func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as text.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// ParseDuration parses a Go duration, also accepting a whole number of days ("7d").
+func ParseDuration(s string) (time.Duration, error) {
+	if strings.HasSuffix(s, "d") {
+		var n int
+		if _, err := fmt.Sscanf(s, "%dd", &n); err == nil && fmt.Sprintf("%dd", n) == s {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q", s)
+	}
+	return v, nil
+}

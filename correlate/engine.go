@@ -1,0 +1,485 @@
+package correlate
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigia-noc/vigia/incident"
+)
+
+// Stats counts what the engine has seen, for noise-reduction figures.
+type Stats struct {
+	Deliveries int64 `json:"deliveries"`
+	Alerts     int64 `json:"alerts"`
+	// Repeats are notifications of an episode already known.
+	Repeats int64 `json:"repeats"`
+}
+
+// Changes is what one or more Process/Advance calls changed: the rows a
+// store must upsert, and the timeline events it must append.
+type Changes struct {
+	Episodes  []Episode
+	Incidents []incident.Incident
+	Events    []incident.Event
+	// Stats are deltas since the last Flush.
+	Stats Stats
+}
+
+// Empty reports whether nothing changed.
+func (c *Changes) Empty() bool {
+	return len(c.Episodes) == 0 && len(c.Incidents) == 0 && len(c.Events) == 0 && c.Stats == (Stats{})
+}
+
+// State is what the engine needs to resume after a restart.
+type State struct {
+	Clock           time.Time
+	NextIncidentSeq int64
+	NextEpisodeID   int64
+	// Episodes are the firing ones and those resolved within the dedup retention.
+	Episodes []Episode
+	// Incidents are the open ones and those resolved within the reopen window.
+	Incidents []incident.Incident
+}
+
+// Options configure an Engine.
+type Options struct {
+	Config Config
+	Logger *slog.Logger
+}
+
+// Engine deduplicates alerts into episodes and groups episodes into
+// incidents on event time. It is not goroutine-safe: one goroutine drives it.
+type Engine struct {
+	cfg    *compiled
+	logger *slog.Logger
+
+	clock     time.Time
+	nextInc   int64
+	nextEp    int64
+	episodes  map[EpisodeKey]*Episode
+	incidents map[string]*incident.Incident
+	groups    map[string]*incident.Incident // group key -> latest incident
+	// pending are incidents with no firing alert, waiting to resolve.
+	pending map[string]*incident.Incident
+	// lastSweep is the clock of the last eviction sweep.
+	lastSweep time.Time
+
+	dirtyEp  map[*Episode]struct{}
+	dirtyInc map[*incident.Incident]struct{}
+	events   []incident.Event
+	stats    Stats
+}
+
+// New returns an engine with empty state.
+func New(opts Options) (*Engine, error) {
+	cfg, err := opts.Config.compile()
+	if err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{
+		cfg:       cfg,
+		logger:    logger.With("component", "correlate"),
+		nextInc:   1,
+		nextEp:    1,
+		episodes:  map[EpisodeKey]*Episode{},
+		incidents: map[string]*incident.Incident{},
+		groups:    map[string]*incident.Incident{},
+		pending:   map[string]*incident.Incident{},
+		dirtyEp:   map[*Episode]struct{}{},
+		dirtyInc:  map[*incident.Incident]struct{}{},
+	}, nil
+}
+
+// Retention returns how far back a State must reach: episodes resolved and
+// incidents resolved after clock minus these durations are needed.
+func (e *Engine) Retention() (episodes, incidents time.Duration) {
+	return e.cfg.retention, e.cfg.reopenWindow + e.cfg.resolveDelay
+}
+
+// Restore loads state saved by a store. Call it before any Process.
+func (e *Engine) Restore(s State) {
+	e.clock = s.Clock
+	e.lastSweep = s.Clock
+	if s.NextIncidentSeq > e.nextInc {
+		e.nextInc = s.NextIncidentSeq
+	}
+	if s.NextEpisodeID > e.nextEp {
+		e.nextEp = s.NextEpisodeID
+	}
+	for i := range s.Incidents {
+		in := s.Incidents[i]
+		e.incidents[in.ID] = &in
+		if cur := e.groups[in.GroupKey]; cur == nil || cur.Seq < in.Seq {
+			e.groups[in.GroupKey] = &in
+		}
+		if in.Status.Open() && in.FiringCount == 0 {
+			e.pending[in.ID] = &in
+		}
+	}
+	for i := range s.Episodes {
+		ep := s.Episodes[i]
+		e.episodes[ep.Key()] = &ep
+	}
+}
+
+// Clock returns the engine's processing time: the latest received_at or tick.
+func (e *Engine) Clock() time.Time { return e.clock }
+
+// ActiveEpisodes returns how many episodes the engine holds in memory.
+func (e *Engine) ActiveEpisodes() int { return len(e.episodes) }
+
+// OpenIncidents returns how many incidents the engine holds in memory.
+func (e *Engine) OpenIncidents() int { return len(e.incidents) }
+
+// Process applies one delivery. Its ReceivedAt advances the clock.
+func (e *Engine) Process(d *Delivery) {
+	e.advance(d.ReceivedAt)
+	e.stats.Deliveries++
+	for i := range d.Alerts {
+		e.processAlert(d, &d.Alerts[i])
+	}
+}
+
+// Advance moves the clock to now (if later) and resolves the incidents
+// whose resolve delay has passed.
+func (e *Engine) Advance(now time.Time) { e.advance(now) }
+
+// Drain resolves every incident whose alerts have all resolved, as if the
+// resolve delay had passed: the end of a replay.
+func (e *Engine) Drain() {
+	e.advance(e.clock.Add(e.cfg.resolveDelay))
+}
+
+// Flush returns the changes since the last Flush.
+func (e *Engine) Flush() Changes {
+	ch := Changes{Events: e.events, Stats: e.stats}
+	if len(e.dirtyEp) > 0 {
+		ch.Episodes = make([]Episode, 0, len(e.dirtyEp))
+		for ep := range e.dirtyEp {
+			ch.Episodes = append(ch.Episodes, *ep)
+		}
+		sort.Slice(ch.Episodes, func(i, j int) bool { return ch.Episodes[i].ID < ch.Episodes[j].ID })
+		clear(e.dirtyEp)
+	}
+	if len(e.dirtyInc) > 0 {
+		ch.Incidents = make([]incident.Incident, 0, len(e.dirtyInc))
+		for in := range e.dirtyInc {
+			ch.Incidents = append(ch.Incidents, *in)
+		}
+		sort.Slice(ch.Incidents, func(i, j int) bool { return ch.Incidents[i].Seq < ch.Incidents[j].Seq })
+		clear(e.dirtyInc)
+	}
+	e.events = nil
+	e.stats = Stats{}
+	return ch
+}
+
+// NextIDs returns the sequences a store must persist to resume numbering.
+func (e *Engine) NextIDs() (incidentSeq, episodeID int64) { return e.nextInc, e.nextEp }
+
+func (e *Engine) advance(now time.Time) {
+	if now.After(e.clock) {
+		e.clock = now
+	}
+	for id, in := range e.pending {
+		if in.FiringCount > 0 || !in.Status.Open() {
+			delete(e.pending, id)
+			continue
+		}
+		if !e.clock.Before(in.LastEventAt.Add(e.cfg.resolveDelay)) {
+			e.resolve(in)
+			delete(e.pending, id)
+		}
+	}
+	if e.clock.Sub(e.lastSweep) >= time.Minute {
+		e.sweep()
+		e.lastSweep = e.clock
+	}
+}
+
+// sweep forgets resolved episodes past the dedup retention and incidents
+// past the reopen window.
+func (e *Engine) sweep() {
+	for k, ep := range e.episodes {
+		if !ep.Firing() && e.clock.Sub(ep.LastSeen) > e.cfg.retention && e.clock.Sub(ep.EndsAt) > e.cfg.retention {
+			delete(e.episodes, k)
+		}
+	}
+	for id, in := range e.incidents {
+		if in.Status.Open() {
+			continue
+		}
+		if in.Status == incident.StatusResolved && in.ResolvedAt != nil && e.clock.Sub(*in.ResolvedAt) <= e.cfg.reopenWindow {
+			continue
+		}
+		delete(e.incidents, id)
+		if e.groups[in.GroupKey] == in {
+			delete(e.groups, in.GroupKey)
+		}
+	}
+}
+
+func (e *Engine) processAlert(d *Delivery, a *Alert) {
+	e.stats.Alerts++
+	key := a.Key()
+	ep := e.episodes[key]
+	if ep != nil {
+		e.stats.Repeats++
+		ep.Notifications++
+		if d.ReceivedAt.After(ep.LastSeen) {
+			ep.LastSeen = d.ReceivedAt
+		}
+		ep.Version++
+		e.dirtyEp[ep] = struct{}{}
+		if ep.Firing() && a.Status == StatusResolved {
+			e.resolveEpisode(ep, a.EndsAt)
+		}
+		// A firing notification of a resolved episode is a late re-send:
+		// a new firing period always has a new startsAt.
+		return
+	}
+	ep = &Episode{
+		ID:            e.nextEp,
+		Fingerprint:   a.Fingerprint,
+		StartsAt:      a.StartsAt,
+		StartsAtRaw:   a.StartsAtRaw,
+		Status:        StatusFiring,
+		Source:        d.Source,
+		Labels:        a.Labels,
+		Annotations:   a.Annotations,
+		GeneratorURL:  a.GeneratorURL,
+		Extra:         a.Extra,
+		FirstSeen:     d.ReceivedAt,
+		LastSeen:      d.ReceivedAt,
+		Notifications: 1,
+		Version:       1,
+	}
+	e.nextEp++
+	e.episodes[key] = ep
+	e.dirtyEp[ep] = struct{}{}
+	e.group(ep)
+	if a.Status == StatusResolved {
+		e.resolveEpisode(ep, a.EndsAt)
+	}
+}
+
+func (e *Engine) resolveEpisode(ep *Episode, endsAt time.Time) {
+	ep.Status = StatusResolved
+	ep.EndsAt = endsAt
+	if ep.EndsAt.IsZero() || ep.EndsAt.Before(ep.StartsAt) {
+		ep.EndsAt = ep.StartsAt
+	}
+	in := e.incidents[ep.IncidentID]
+	if in == nil {
+		return
+	}
+	in.FiringCount--
+	if in.FiringCount < 0 {
+		in.FiringCount = 0
+	}
+	if ep.EndsAt.After(in.LastEventAt) {
+		in.LastEventAt = ep.EndsAt
+	}
+	e.touch(in)
+	if in.FiringCount == 0 && in.Status.Open() {
+		e.pending[in.ID] = in
+	}
+}
+
+// group assigns a new episode to an incident and records why.
+func (e *Engine) group(ep *Episode) {
+	r := e.cfg.def
+	for _, cand := range e.cfg.rules {
+		if cand.matches(ep.Labels) {
+			r = cand
+			break
+		}
+	}
+	if !r.open {
+		return
+	}
+	shared := make(map[string]string, len(r.groupBy))
+	var kb strings.Builder
+	kb.WriteString(r.name)
+	for _, name := range r.groupBy {
+		v := ep.Labels[name]
+		if v != "" {
+			shared[name] = v
+		}
+		kb.WriteByte(0xff)
+		kb.WriteString(v)
+	}
+	key := kb.String()
+	t := ep.StartsAt
+	method := "rule"
+	if r == e.cfg.def {
+		method = "default"
+	}
+	expl := &incident.Explanation{
+		Method:       method,
+		Rule:         r.name,
+		Window:       formatWindow(r.window),
+		SharedLabels: shared,
+		Score:        1,
+	}
+	in := e.groups[key]
+	switch {
+	case in != nil && in.Status.Open() && (in.FiringCount > 0 || !t.After(in.LastEventAt.Add(r.window))):
+		expl.Reason = fmt.Sprintf("joined %s: same %s as the incident, within the %s window of rule %q",
+			in.ID, describeLabels(r.groupBy, shared), expl.Window, r.name)
+	case in != nil && in.Status == incident.StatusResolved && in.ResolvedAt != nil &&
+		!e.clock.After(in.ResolvedAt.Add(e.cfg.reopenWindow)):
+		e.reopen(in)
+		expl.Reason = fmt.Sprintf("reopened %s: same %s fired again within the %s reopen window",
+			in.ID, describeLabels(r.groupBy, shared), formatWindow(e.cfg.reopenWindow))
+	default:
+		in = e.open(r, key, ep, shared)
+		expl.Reason = fmt.Sprintf("opened %s: first alert with %s under rule %q", in.ID, describeLabels(r.groupBy, shared), r.name)
+	}
+	ep.IncidentID = in.ID
+	ep.JoinedAt = e.clock
+	ep.Explanation = expl
+	in.AlertCount++
+	in.FiringCount++
+	delete(e.pending, in.ID)
+	if et := ep.EventTime(); et.After(in.LastEventAt) {
+		in.LastEventAt = et
+	}
+	if p := e.priorityOf(r, ep); p < in.Priority {
+		in.Priority = p
+		in.Severity = ep.Labels["severity"]
+	}
+	e.touch(in)
+}
+
+func (e *Engine) open(r *rule, key string, ep *Episode, shared map[string]string) *incident.Incident {
+	seq := e.nextInc
+	e.nextInc++
+	in := &incident.Incident{
+		ID:          incident.FormatID(seq),
+		Seq:         seq,
+		Status:      incident.StatusNew,
+		Priority:    e.priorityOf(r, ep),
+		Severity:    ep.Labels["severity"],
+		Title:       e.title(r, ep, shared),
+		Method:      "rule",
+		Rule:        r.name,
+		GroupKey:    key,
+		Labels:      shared,
+		OpenedAt:    e.clock,
+		LastEventAt: ep.StartsAt,
+	}
+	if r == e.cfg.def {
+		in.Method = "default"
+	}
+	e.incidents[in.ID] = in
+	e.groups[key] = in
+	e.event(in, incident.Event{Kind: "opened", To: incident.StatusNew.String(),
+		Comment: fmt.Sprintf("opened by rule %q", r.name)})
+	return in
+}
+
+func (e *Engine) reopen(in *incident.Incident) {
+	from := in.Status
+	in.Status = incident.StatusNew
+	in.ResolvedAt = nil
+	in.Reopens++
+	e.event(in, incident.Event{Kind: "reopened", From: from.String(), To: in.Status.String(),
+		Comment: "its alerts fired again"})
+}
+
+func (e *Engine) resolve(in *incident.Incident) {
+	from := in.Status
+	at := in.LastEventAt
+	if at.Before(in.OpenedAt) {
+		at = in.OpenedAt
+	}
+	in.Status = incident.StatusResolved
+	in.ResolvedAt = &at
+	e.touch(in)
+	e.event(in, incident.Event{Kind: "resolved", From: from.String(), To: in.Status.String(),
+		Comment: "all its alerts resolved"})
+}
+
+func (e *Engine) touch(in *incident.Incident) {
+	in.UpdatedAt = e.clock
+	in.Version++
+	e.dirtyInc[in] = struct{}{}
+}
+
+func (e *Engine) event(in *incident.Incident, ev incident.Event) {
+	ev.IncidentID = in.ID
+	ev.At = e.clock
+	ev.Actor = incident.ActorSystem
+	e.events = append(e.events, ev)
+	e.touch(in)
+}
+
+func (e *Engine) priorityOf(r *rule, ep *Episode) incident.Priority {
+	if r.priority != 0 {
+		return r.priority
+	}
+	if p, ok := e.cfg.sevPriority[strings.ToLower(ep.Labels["severity"])]; ok {
+		return p
+	}
+	return e.cfg.defPriority
+}
+
+func (e *Engine) title(r *rule, ep *Episode, shared map[string]string) string {
+	d := TitleData{Alertname: ep.Labels["alertname"], Labels: ep.Labels, Annotations: ep.Annotations,
+		GroupLabels: shared, Rule: r.name}
+	if r.title != nil {
+		if s, err := renderTitle(r.title, d); err == nil && s != "" {
+			return s
+		} else if err != nil {
+			e.logger.Warn("title template failed", "rule", r.name, "err", err)
+		}
+	}
+	var parts []string
+	for _, n := range SortedLabelNames(shared) {
+		if n != "alertname" {
+			parts = append(parts, n+"="+shared[n])
+		}
+	}
+	title := d.Alertname
+	if title == "" {
+		title = "Alert"
+	}
+	if len(parts) > 0 {
+		return title + " on " + strings.Join(parts, ", ")
+	}
+	if s := ep.Annotations["summary"]; s != "" {
+		return title + ": " + s
+	}
+	return title
+}
+
+func describeLabels(groupBy []string, shared map[string]string) string {
+	if len(groupBy) == 0 {
+		return "rule"
+	}
+	parts := make([]string, 0, len(groupBy))
+	for _, n := range groupBy {
+		parts = append(parts, fmt.Sprintf("%s=%q", n, shared[n]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatWindow(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
+}

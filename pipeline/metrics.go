@@ -1,0 +1,44 @@
+package pipeline
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+type metrics struct {
+	deliveries     prometheus.Counter
+	alerts         prometheus.Counter
+	undecodable    prometheus.Counter
+	storeErrors    prometheus.Counter
+	applied        prometheus.Gauge
+	activeEpisodes prometheus.Gauge
+	openIncidents  prometheus.Gauge
+	batchDuration  prometheus.Histogram
+	batchRecords   prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := promauto.With(reg)
+	return &metrics{
+		deliveries: f.NewCounter(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "deliveries_processed_total", Help: "Journal deliveries processed by the correlation engine."}),
+		alerts: f.NewCounter(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "alerts_processed_total", Help: "Alert notifications processed by the correlation engine."}),
+		undecodable: f.NewCounter(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "undecodable_records_total", Help: "Journal records skipped because they could not be decoded."}),
+		storeErrors: f.NewCounter(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "storage",
+			Name: "write_errors_total", Help: "Failed store writes (retried)."}),
+		applied: f.NewGauge(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "applied_seq", Help: "Last journal sequence applied to the store."}),
+		activeEpisodes: f.NewGauge(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "episodes_in_memory", Help: "Alert episodes held by the engine (firing and recently resolved)."}),
+		openIncidents: f.NewGauge(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "incidents_in_memory", Help: "Incidents held by the engine (open and recently resolved)."}),
+		batchDuration: f.NewHistogram(prometheus.HistogramOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "batch_duration_seconds", Help: "Time to correlate and store one batch of journal records.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		batchRecords: f.NewHistogram(prometheus.HistogramOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "batch_records", Help: "Journal records per correlation batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11)}),
+	}
+}

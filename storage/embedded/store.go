@@ -1,0 +1,525 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/vigia-noc/vigia/correlate"
+	"github.com/vigia-noc/vigia/incident"
+	"github.com/vigia-noc/vigia/storage"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file inside the data directory.
+const FileName = "vigia.db"
+
+// Store is the embedded store.
+type Store struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the store in dir and applies migrations.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("open embedded store: %w", err)
+	}
+	dsn := "file:" + filepath.Join(dir, FileName) +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open embedded store: %w", err)
+	}
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open embedded store: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(filepath.Base(name), ".sql")
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return fmt.Errorf("migration %s: %w", version, err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", version, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+const (
+	metaOffset     = "offset"
+	metaClock      = "clock"
+	metaNextInc    = "next_incident_seq"
+	metaNextEp     = "next_episode_id"
+	metaDeliveries = "deliveries"
+	metaAlerts     = "alerts"
+	metaRepeats    = "repeats"
+)
+
+// Apply writes a batch of changes and the checkpoint in one transaction.
+func (s *Store) Apply(ctx context.Context, cp storage.Checkpoint, ch correlate.Changes) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("apply changes: %w", err)
+	}
+	defer tx.Rollback()
+	if err := applyTx(ctx, tx, cp, &ch); err != nil {
+		return fmt.Errorf("apply changes: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("apply changes: commit: %w", err)
+	}
+	return nil
+}
+
+func applyTx(ctx context.Context, tx *sql.Tx, cp storage.Checkpoint, ch *correlate.Changes) error {
+	if len(ch.Episodes) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO episodes(id, fingerprint, starts_at, ends_at, status, incident_id, last_seen, version, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET ends_at=excluded.ends_at, status=excluded.status, incident_id=excluded.incident_id,
+ last_seen=excluded.last_seen, version=excluded.version, data=excluded.data WHERE excluded.version >= episodes.version`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range ch.Episodes {
+			ep := &ch.Episodes[i]
+			data, err := json.Marshal(ep)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, ep.ID, ep.Fingerprint, ep.StartsAt.UnixNano(), nanos(ep.EndsAt), int(ep.Status),
+				ep.IncidentID, ep.LastSeen.UnixNano(), ep.Version, data); err != nil {
+				return fmt.Errorf("episode %d: %w", ep.ID, err)
+			}
+		}
+	}
+	if len(ch.Incidents) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO incidents(seq, id, status, priority, title, opened_at, updated_at, resolved_at, version, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(seq) DO UPDATE SET status=excluded.status, priority=excluded.priority, title=excluded.title,
+ updated_at=excluded.updated_at, resolved_at=excluded.resolved_at, version=excluded.version, data=excluded.data
+ WHERE excluded.version >= incidents.version`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range ch.Incidents {
+			in := &ch.Incidents[i]
+			data, err := json.Marshal(in)
+			if err != nil {
+				return err
+			}
+			var resolved any
+			if in.ResolvedAt != nil {
+				resolved = in.ResolvedAt.UnixNano()
+			}
+			if _, err := stmt.ExecContext(ctx, in.Seq, in.ID, in.Status.String(), int(in.Priority), in.Title,
+				in.OpenedAt.UnixNano(), in.UpdatedAt.UnixNano(), resolved, in.Version, data); err != nil {
+				return fmt.Errorf("incident %s: %w", in.ID, err)
+			}
+		}
+	}
+	if len(ch.Events) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO timeline(incident_id, at, data) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range ch.Events {
+			ev := &ch.Events[i]
+			data, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, ev.IncidentID, ev.At.UnixNano(), data); err != nil {
+				return fmt.Errorf("timeline of %s: %w", ev.IncidentID, err)
+			}
+		}
+	}
+	set := func(k, v string) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, k, v)
+		return err
+	}
+	add := func(k string, n int64) error {
+		if n == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+CAST(excluded.value AS INTEGER)`, k, strconv.FormatInt(n, 10))
+		return err
+	}
+	for _, kv := range [][2]string{
+		{metaOffset, strconv.FormatUint(cp.Offset, 10)},
+		{metaClock, strconv.FormatInt(nanos(cp.Clock), 10)},
+		{metaNextInc, strconv.FormatInt(cp.NextIncidentSeq, 10)},
+		{metaNextEp, strconv.FormatInt(cp.NextEpisodeID, 10)},
+	} {
+		if err := set(kv[0], kv[1]); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	for k, n := range map[string]int64{metaDeliveries: ch.Stats.Deliveries, metaAlerts: ch.Stats.Alerts, metaRepeats: ch.Stats.Repeats} {
+		if err := add(k, n); err != nil {
+			return fmt.Errorf("stats: %w", err)
+		}
+	}
+	return nil
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func (s *Store) meta(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM meta`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("meta %s: %w", k, err)
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+// Offset returns the last journal sequence applied to the store.
+func (s *Store) Offset(ctx context.Context) (uint64, error) {
+	m, err := s.meta(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read offset: %w", err)
+	}
+	return uint64(m[metaOffset]), nil
+}
+
+// LoadState returns the checkpoint and the engine state needed to resume:
+// firing episodes, episodes resolved within epRetention of the clock,
+// incidents that are open or resolved within incRetention, and the
+// incidents those episodes belong to.
+func (s *Store) LoadState(ctx context.Context, epRetention, incRetention time.Duration) (storage.Checkpoint, correlate.State, error) {
+	var cp storage.Checkpoint
+	var st correlate.State
+	m, err := s.meta(ctx)
+	if err != nil {
+		return cp, st, fmt.Errorf("load state: %w", err)
+	}
+	cp = storage.Checkpoint{Offset: uint64(m[metaOffset]), Clock: fromNanos(m[metaClock]), NextIncidentSeq: m[metaNextInc], NextEpisodeID: m[metaNextEp]}
+	st.Clock, st.NextIncidentSeq, st.NextEpisodeID = cp.Clock, cp.NextIncidentSeq, cp.NextEpisodeID
+	epSince := cp.Clock.Add(-epRetention).UnixNano()
+	st.Episodes, err = s.queryEpisodes(ctx, `WHERE status = ? OR ends_at >= ? OR last_seen >= ?`, int(correlate.StatusFiring), epSince, epSince)
+	if err != nil {
+		return cp, st, fmt.Errorf("load state: %w", err)
+	}
+	incSince := cp.Clock.Add(-incRetention).UnixNano()
+	open := []any{}
+	var ph []string
+	for _, s := range incident.Statuses() {
+		if s.Open() {
+			open = append(open, s.String())
+			ph = append(ph, "?")
+		}
+	}
+	args := append(open, incSince)
+	incs, err := s.queryIncidents(ctx, `WHERE status IN (`+strings.Join(ph, ",")+`) OR resolved_at >= ? OR id IN (SELECT DISTINCT incident_id FROM episodes WHERE status = ?) ORDER BY seq`,
+		append(args, int(correlate.StatusFiring))...)
+	if err != nil {
+		return cp, st, fmt.Errorf("load state: %w", err)
+	}
+	st.Incidents = incs
+	return cp, st, nil
+}
+
+const episodeCols = `SELECT starts_at, ends_at, status, data FROM episodes `
+
+func (s *Store) queryEpisodes(ctx context.Context, where string, args ...any) ([]correlate.Episode, error) {
+	rows, err := s.db.QueryContext(ctx, episodeCols+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []correlate.Episode
+	for rows.Next() {
+		ep, err := scanEpisode(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ep)
+	}
+	return out, rows.Err()
+}
+
+func scanEpisode(rows *sql.Rows) (correlate.Episode, error) {
+	var ep correlate.Episode
+	var starts, ends int64
+	var status int
+	var data []byte
+	if err := rows.Scan(&starts, &ends, &status, &data); err != nil {
+		return ep, err
+	}
+	if err := json.Unmarshal(data, &ep); err != nil {
+		return ep, fmt.Errorf("decode episode: %w", err)
+	}
+	ep.StartsAt, ep.EndsAt, ep.Status = time.Unix(0, starts).UTC(), fromNanos(ends), correlate.Status(status)
+	return ep, nil
+}
+
+func (s *Store) queryIncidents(ctx context.Context, where string, args ...any) ([]incident.Incident, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, data FROM incidents `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []incident.Incident
+	for rows.Next() {
+		var seq int64
+		var data []byte
+		if err := rows.Scan(&seq, &data); err != nil {
+			return nil, err
+		}
+		var in incident.Incident
+		if err := json.Unmarshal(data, &in); err != nil {
+			return nil, fmt.Errorf("decode incident %d: %w", seq, err)
+		}
+		in.Seq = seq
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// ListIncidents returns one page of incidents, newest first.
+func (s *Store) ListIncidents(ctx context.Context, f storage.IncidentFilter) (storage.IncidentPage, error) {
+	var where []string
+	var args []any
+	if len(f.Statuses) > 0 {
+		ph := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			ph[i] = "?"
+			args = append(args, st.String())
+		}
+		where = append(where, "status IN ("+strings.Join(ph, ",")+")")
+	}
+	if len(f.Priorities) > 0 {
+		ph := make([]string, len(f.Priorities))
+		for i, p := range f.Priorities {
+			ph[i] = "?"
+			args = append(args, int(p))
+		}
+		where = append(where, "priority IN ("+strings.Join(ph, ",")+")")
+	}
+	if !f.From.IsZero() {
+		where = append(where, "opened_at >= ?")
+		args = append(args, f.From.UnixNano())
+	}
+	if !f.To.IsZero() {
+		where = append(where, "opened_at < ?")
+		args = append(args, f.To.UnixNano())
+	}
+	if f.Q != "" {
+		where = append(where, "(instr(lower(title), lower(?)) > 0 OR instr(lower(id), lower(?)) > 0)")
+		args = append(args, f.Q, f.Q)
+	}
+	if f.Cursor != "" {
+		seq, err := DecodeCursor(f.Cursor)
+		if err != nil {
+			return storage.IncidentPage{}, err
+		}
+		where = append(where, "seq < ?")
+		args = append(args, seq)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q := ""
+	if len(where) > 0 {
+		q = "WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC LIMIT ?"
+	args = append(args, limit+1)
+	incs, err := s.queryIncidents(ctx, q, args...)
+	if err != nil {
+		return storage.IncidentPage{}, fmt.Errorf("list incidents: %w", err)
+	}
+	page := storage.IncidentPage{Incidents: incs}
+	if len(incs) > limit {
+		page.Incidents = incs[:limit]
+		page.NextCursor = EncodeCursor(incs[limit-1].Seq)
+	}
+	if page.Incidents == nil {
+		page.Incidents = []incident.Incident{}
+	}
+	return page, nil
+}
+
+// EncodeCursor makes an opaque cursor from an incident sequence.
+func EncodeCursor(seq int64) string { return "i" + strconv.FormatInt(seq, 36) }
+
+// DecodeCursor reverses EncodeCursor.
+func DecodeCursor(c string) (int64, error) {
+	if !strings.HasPrefix(c, "i") {
+		return 0, storage.ErrBadCursor
+	}
+	n, err := strconv.ParseInt(c[1:], 36, 64)
+	if err != nil || n <= 0 {
+		return 0, storage.ErrBadCursor
+	}
+	return n, nil
+}
+
+// GetIncident returns one incident with its alerts and timeline.
+func (s *Store) GetIncident(ctx context.Context, id string) (storage.IncidentDetail, error) {
+	var d storage.IncidentDetail
+	incs, err := s.queryIncidents(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return d, fmt.Errorf("get incident %s: %w", id, err)
+	}
+	if len(incs) == 0 {
+		return d, fmt.Errorf("get incident %s: %w", id, storage.ErrNotFound)
+	}
+	d.Incident = incs[0]
+	if d.Alerts, err = s.queryEpisodes(ctx, `WHERE incident_id = ? ORDER BY id`, id); err != nil {
+		return d, fmt.Errorf("get incident %s: alerts: %w", id, err)
+	}
+	if d.Alerts == nil {
+		d.Alerts = []correlate.Episode{}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM timeline WHERE incident_id = ? ORDER BY id`, id)
+	if err != nil {
+		return d, fmt.Errorf("get incident %s: timeline: %w", id, err)
+	}
+	defer rows.Close()
+	d.Timeline = []incident.Event{}
+	for rows.Next() {
+		var data []byte
+		var ev incident.Event
+		if err := rows.Scan(&data); err != nil {
+			return d, err
+		}
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return d, fmt.Errorf("decode timeline event: %w", err)
+		}
+		d.Timeline = append(d.Timeline, ev)
+	}
+	return d, rows.Err()
+}
+
+// ForEachIncident calls fn for every incident opened at or after since, in
+// id order, with its alerts.
+func (s *Store) ForEachIncident(ctx context.Context, since time.Time, fn func(incident.Incident, []correlate.Episode) error) error {
+	incs, err := s.queryIncidents(ctx, `WHERE opened_at >= ? ORDER BY seq`, nanos(since))
+	if err != nil {
+		return fmt.Errorf("export incidents: %w", err)
+	}
+	for _, in := range incs {
+		eps, err := s.queryEpisodes(ctx, `WHERE incident_id = ? ORDER BY id`, in.ID)
+		if err != nil {
+			return fmt.Errorf("export incident %s: %w", in.ID, err)
+		}
+		if err := fn(in, eps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ForEachUnassigned calls fn for every episode with no incident that
+// started at or after since.
+func (s *Store) ForEachUnassigned(ctx context.Context, since time.Time, fn func(correlate.Episode) error) error {
+	eps, err := s.queryEpisodes(ctx, `WHERE incident_id = '' AND starts_at >= ? ORDER BY id`, nanos(since))
+	if err != nil {
+		return fmt.Errorf("export unassigned alerts: %w", err)
+	}
+	for _, ep := range eps {
+		if err := fn(ep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Totals returns the store's counters.
+func (s *Store) Totals(ctx context.Context) (storage.Totals, error) {
+	var t storage.Totals
+	m, err := s.meta(ctx)
+	if err != nil {
+		return t, fmt.Errorf("totals: %w", err)
+	}
+	t.Deliveries, t.Alerts, t.Repeats = m[metaDeliveries], m[metaAlerts], m[metaRepeats]
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM episodes`).Scan(&t.Episodes); err != nil {
+		return t, fmt.Errorf("totals: %w", err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM incidents`).Scan(&t.Incidents); err != nil {
+		return t, fmt.Errorf("totals: %w", err)
+	}
+	return t, nil
+}
