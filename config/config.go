@@ -1,0 +1,202 @@
+// Package config loads Vigia's YAML configuration file. Every key has a
+// default (Default), the file is decoded strictly (an unknown key is an
+// error that names its line), and Validate names the offending key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vigia-noc/vigia/auth"
+	"github.com/vigia-noc/vigia/correlate"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen"`
+	// Data is the data directory: journal and embedded store.
+	Data string `yaml:"data"`
+	// Store is "embedded" or a clickhouse://HOST:9000/DB DSN.
+	Store string `yaml:"store"`
+	// Topology is a topology file (contract §4), optional.
+	Topology string        `yaml:"topology"`
+	Log      LogConfig     `yaml:"log"`
+	Server   ServerConfig  `yaml:"server"`
+	Ingest   IngestConfig  `yaml:"ingest"`
+	Journal  JournalConfig `yaml:"journal"`
+	Auth     AuthConfig    `yaml:"auth"`
+	// Correlate configures deduplication and grouping.
+	Correlate correlate.Config `yaml:"correlate"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// ServerConfig configures the HTTP server.
+type ServerConfig struct {
+	ReadHeaderTimeout correlate.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       correlate.Duration `yaml:"read_timeout"`
+	WriteTimeout      correlate.Duration `yaml:"write_timeout"`
+	IdleTimeout       correlate.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   correlate.Duration `yaml:"shutdown_timeout"`
+}
+
+// IngestConfig configures the webhook endpoints.
+type IngestConfig struct {
+	MaxBodyBytes ByteSize           `yaml:"max_body_bytes"`
+	RetryAfter   correlate.Duration `yaml:"retry_after"`
+}
+
+// JournalConfig configures the on-disk journal.
+type JournalConfig struct {
+	SegmentBytes ByteSize `yaml:"segment_bytes"`
+	// MaxBytes is the journal's disk budget; over it ingest answers 503.
+	MaxBytes ByteSize `yaml:"max_bytes"`
+}
+
+// AuthConfig configures bearer tokens. No tokens: no authentication.
+type AuthConfig struct {
+	Tokens []auth.TokenConfig `yaml:"tokens"`
+}
+
+// Default returns the configuration used when a key is absent.
+func Default() Config {
+	return Config{
+		Listen: "127.0.0.1:8080",
+		Data:   "./vigia-data",
+		Store:  "embedded",
+		Log:    LogConfig{Level: "info", Format: "text"},
+		Server: ServerConfig{
+			ReadHeaderTimeout: correlate.Duration(5 * time.Second),
+			ReadTimeout:       correlate.Duration(30 * time.Second),
+			WriteTimeout:      correlate.Duration(30 * time.Second),
+			IdleTimeout:       correlate.Duration(2 * time.Minute),
+			ShutdownTimeout:   correlate.Duration(15 * time.Second),
+		},
+		Ingest:    IngestConfig{MaxBodyBytes: 10 << 20, RetryAfter: correlate.Duration(5 * time.Second)},
+		Journal:   JournalConfig{SegmentBytes: 64 << 20, MaxBytes: 4 << 30},
+		Correlate: correlate.DefaultConfig(),
+	}
+}
+
+// Load reads and validates the file at path on top of the defaults.
+func Load(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML strictly on top of the defaults and validates it.
+func Parse(b []byte) (Config, error) {
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate checks every key; errors name the key.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen: %q is not host:port", c.Listen)
+	}
+	if c.Data == "" {
+		return errors.New("data: is required")
+	}
+	if c.Store != "embedded" && !strings.HasPrefix(c.Store, "clickhouse://") {
+		return fmt.Errorf("store: %q must be \"embedded\" or clickhouse://HOST:9000/DB", c.Store)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q must be text or json", c.Log.Format)
+	}
+	for name, d := range map[string]correlate.Duration{
+		"server.read_header_timeout": c.Server.ReadHeaderTimeout, "server.read_timeout": c.Server.ReadTimeout,
+		"server.write_timeout": c.Server.WriteTimeout, "server.idle_timeout": c.Server.IdleTimeout,
+		"server.shutdown_timeout": c.Server.ShutdownTimeout, "ingest.retry_after": c.Ingest.RetryAfter,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("%s: must be positive", name)
+		}
+	}
+	if c.Ingest.MaxBodyBytes < 1024 {
+		return errors.New("ingest.max_body_bytes: must be at least 1KiB")
+	}
+	if c.Journal.SegmentBytes < 1<<20 {
+		return errors.New("journal.segment_bytes: must be at least 1MiB")
+	}
+	if c.Journal.MaxBytes != 0 && c.Journal.MaxBytes < 2*c.Journal.SegmentBytes {
+		return errors.New("journal.max_bytes: must be 0 (unlimited) or at least twice journal.segment_bytes")
+	}
+	for i, t := range c.Auth.Tokens {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("auth.tokens[%d]: %w", i, err)
+		}
+	}
+	return c.Correlate.Validate()
+}
+
+// ByteSize is a size in bytes, written as a number or with a unit (10MiB, 1GB).
+type ByteSize int64
+
+// UnmarshalYAML parses a size.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// ParseByteSize parses "1048576", "10MiB", "64MB", "1GiB".
+func ParseByteSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q: want bytes or a number with KiB, MiB, GiB, KB, MB, GB", s)
+	}
+	return n * mult, nil
+}
