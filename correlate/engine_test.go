@@ -201,7 +201,9 @@ func TestRestoreContinuesLikeUninterrupted(t *testing.T) {
 	steps := []func(e *Engine){
 		func(e *Engine) { deliver(e, t0, firing("A", "h1", t0), firing("A", "h2", t0)) },
 		func(e *Engine) { deliver(e, t0.Add(time.Minute), resolved("A", "h1", t0, t0.Add(time.Minute))) },
-		func(e *Engine) { deliver(e, t0.Add(2*time.Minute), firing("A", "h2", t0), firing("B", "h3", t0.Add(2*time.Minute))) },
+		func(e *Engine) {
+			deliver(e, t0.Add(2*time.Minute), firing("A", "h2", t0), firing("B", "h3", t0.Add(2*time.Minute)))
+		},
 		func(e *Engine) { deliver(e, t0.Add(3*time.Minute), resolved("A", "h2", t0, t0.Add(3*time.Minute))) },
 		func(e *Engine) { e.Advance(t0.Add(20 * time.Minute)) },
 		func(e *Engine) { deliver(e, t0.Add(21*time.Minute), firing("A", "h1", t0.Add(21*time.Minute))) },
@@ -273,7 +275,6 @@ func TestConfigValidateNamesKey(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
 
 func TestCodecRoundTrip(t *testing.T) {
 	d := Delivery{Source: SourceGrafana, ReceivedAt: t0, Sender: "am", Receiver: "r", GroupKey: "{}:{}",

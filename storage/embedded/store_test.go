@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 func episode(id int64, inc string, status correlate.Status) correlate.Episode {
 	ls := map[string]string{"alertname": "A", "instance": fmt.Sprintf("h%d", id)}
 	ep := correlate.Episode{ID: id, Fingerprint: correlate.LabelsFingerprint(ls), StartsAt: t0.Add(time.Duration(id) * time.Second),
-		StartsAtRaw: t0.Add(time.Duration(id)*time.Second).Format("2006-01-02T15:04:05.000Z07:00"), Status: status,
+		StartsAtRaw: t0.Add(time.Duration(id) * time.Second).Format("2006-01-02T15:04:05.000Z07:00"), Status: status,
 		Labels: ls, IncidentID: inc, FirstSeen: t0, LastSeen: t0, Notifications: 1, Version: 1,
 		Explanation: &incident.Explanation{Method: "default", Rule: "default", Reason: "test"}}
 	if status == correlate.StatusResolved {
