@@ -331,7 +331,7 @@ func (e *Engine) group(ep *Episode) {
 	}
 	in := e.groups[key]
 	switch {
-	case in != nil && in.Status.Open() && (in.FiringCount > 0 || !t.After(in.LastEventAt.Add(r.window))):
+	case in != nil && in.Status.Open() && !t.After(in.LastEventAt.Add(r.window)) && !t.Before(in.FirstEventAt.Add(-r.window)):
 		expl.Reason = fmt.Sprintf("joined %s: same %s as the incident, within the %s window of rule %q",
 			in.ID, describeLabels(r.groupBy, shared), expl.Window, r.name)
 	case in != nil && in.Status == incident.StatusResolved && in.ResolvedAt != nil &&
@@ -352,6 +352,9 @@ func (e *Engine) group(ep *Episode) {
 	if et := ep.EventTime(); et.After(in.LastEventAt) {
 		in.LastEventAt = et
 	}
+	if ep.StartsAt.Before(in.FirstEventAt) {
+		in.FirstEventAt = ep.StartsAt
+	}
 	if p := e.priorityOf(r, ep); p < in.Priority {
 		in.Priority = p
 		in.Severity = ep.Labels["severity"]
@@ -363,18 +366,19 @@ func (e *Engine) open(r *rule, key string, ep *Episode, shared map[string]string
 	seq := e.nextInc
 	e.nextInc++
 	in := &incident.Incident{
-		ID:          incident.FormatID(seq),
-		Seq:         seq,
-		Status:      incident.StatusNew,
-		Priority:    e.priorityOf(r, ep),
-		Severity:    ep.Labels["severity"],
-		Title:       e.title(r, ep, shared),
-		Method:      "rule",
-		Rule:        r.name,
-		GroupKey:    key,
-		Labels:      shared,
-		OpenedAt:    e.clock,
-		LastEventAt: ep.StartsAt,
+		ID:           incident.FormatID(seq),
+		Seq:          seq,
+		Status:       incident.StatusNew,
+		Priority:     e.priorityOf(r, ep),
+		Severity:     ep.Labels["severity"],
+		Title:        e.title(r, ep, shared),
+		Method:       "rule",
+		Rule:         r.name,
+		GroupKey:     key,
+		Labels:       shared,
+		OpenedAt:     e.clock,
+		FirstEventAt: ep.StartsAt,
+		LastEventAt:  ep.StartsAt,
 	}
 	if r == e.cfg.def {
 		in.Method = "default"

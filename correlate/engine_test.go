@@ -166,16 +166,21 @@ func TestRulesMatchersAndUnassigned(t *testing.T) {
 		}
 	})
 	deliver(e, t0, firing("Watchdog", "x", t0), firing("DiskFull", "db-1", t0), firing("DiskSlow", "db-2", t0.Add(30*time.Second)))
-	// Outside the rule's 1m window, with the first still firing: joins all the same.
+	// Outside the rule's 1m window a new incident opens, even though the
+	// first incident's alerts still fire: windows are session windows on
+	// event time.
 	deliver(e, t0.Add(10*time.Minute), firing("DiskSlow", "db-3", t0.Add(10*time.Minute)))
 	var c collect
 	c.add(e.Flush())
-	if len(c.incidents) != 1 {
-		t.Fatalf("incidents = %d, want 1", len(c.incidents))
+	if len(c.incidents) != 2 {
+		t.Fatalf("incidents = %d, want 2", len(c.incidents))
 	}
 	in := c.incidents["INC-000001"]
-	if in.Title != "Storage trouble in c1" || in.Priority != incident.P2 || in.AlertCount != 3 || in.Rule != "db" {
+	if in.Title != "Storage trouble in c1" || in.Priority != incident.P2 || in.AlertCount != 2 || in.Rule != "db" {
 		t.Errorf("incident = %+v", in)
+	}
+	if got := c.episodes[3].Explanation; got == nil || got.Window != "1m" || got.Rule != "db" || got.Method != "rule" {
+		t.Errorf("explanation = %+v", got)
 	}
 	if c.episodes[1].IncidentID != "" || c.episodes[1].Explanation != nil {
 		t.Errorf("watchdog episode grouped: %+v", c.episodes[1])

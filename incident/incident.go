@@ -160,8 +160,10 @@ type Incident struct {
 	AlertCount  int `json:"alert_count"`
 	FiringCount int `json:"firing_count"`
 	Reopens     int `json:"reopens"`
-	// LastEventAt is the latest event time (start or end of a member episode).
-	LastEventAt time.Time `json:"last_event_at"`
+	// FirstEventAt and LastEventAt bound the event times (starts and ends)
+	// of the member episodes.
+	FirstEventAt time.Time `json:"first_event_at"`
+	LastEventAt  time.Time `json:"last_event_at"`
 	// Version increases with every change; stores keep the highest.
 	Version int64 `json:"version"`
 }
