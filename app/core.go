@@ -16,6 +16,7 @@ import (
 	"github.com/vigia-noc/vigia/journal"
 	"github.com/vigia-noc/vigia/pipeline"
 	"github.com/vigia-noc/vigia/storage/embedded"
+	"github.com/vigia-noc/vigia/topology"
 )
 
 // core is the durable part every command shares: the data directory lock,
@@ -25,6 +26,7 @@ type core struct {
 	store    *embedded.Store
 	engine   *correlate.Engine
 	pipeline *pipeline.Pipeline
+	topology *topology.Topology
 	cleanups []func()
 }
 
@@ -65,7 +67,12 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg p
 			logger.Error("close store", "err", err)
 		}
 	})
-	c.engine, err = correlate.New(correlate.Options{Config: cfg.Correlate, Logger: logger})
+	c.topology, err = loadTopology(cfg.Data, cfg.Topology)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	c.engine, err = correlate.New(correlate.Options{Config: cfg.Correlate, Topology: c.topology, Logger: logger})
 	if err != nil {
 		c.close()
 		return nil, err

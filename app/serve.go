@@ -101,6 +101,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	r.GET("/metrics", gin.WrapH(metricsHandler))
 	ing.Register(r)
 	rd.Register(r)
+	rd.RegisterTopology(r, &topologyHolder{dir: cfg.Data, p: c.pipeline, cur: c.topology})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

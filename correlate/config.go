@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -19,11 +20,16 @@ type Config struct {
 	// Rules are tried in order; the first whose matchers all match an alert
 	// groups it. Alerts that match no rule use the default grouping.
 	Rules []RuleConfig `yaml:"rules"`
-	// DefaultGroupBy are the labels that group alerts matching no rule.
-	DefaultGroupBy []string `yaml:"default_group_by"`
-	// DefaultWindow is how long after a group's last event a new alert may
-	// still join it, on event time.
+	// DefaultWindow is how long before a group's first or after its last
+	// event a new alert may still join it, on event time, for rules that
+	// set no window of their own.
 	DefaultWindow Duration `yaml:"default_window"`
+	// Topology groups alerts whose CIs are linked in the dependency graph.
+	Topology TopologyConfig `yaml:"topology"`
+	// Similarity groups alerts that map to no CI and match no rule.
+	Similarity SimilarityConfig `yaml:"similarity"`
+	// Flapping keeps an alert that keeps firing and resolving in one incident.
+	Flapping FlappingConfig `yaml:"flapping"`
 	// ResolveDelay is how long an incident waits after its last alert
 	// resolved before it is resolved itself.
 	ResolveDelay Duration `yaml:"resolve_delay"`
@@ -38,6 +44,44 @@ type Config struct {
 	SeverityPriority map[string]string `yaml:"severity_priority"`
 	DefaultPriority  string            `yaml:"default_priority"`
 }
+
+// TopologyConfig configures topology grouping and root-cause inference.
+type TopologyConfig struct {
+	// Window is the event-time window within which linked CIs' alerts join.
+	Window Duration `yaml:"window"`
+	// MaxHops bounds the dependency paths searched.
+	MaxHops int `yaml:"max_hops"`
+	// Labels are tried in order to map an alert to a CI (contract §4).
+	Labels []string `yaml:"labels"`
+	// Symptoms is a regular expression on alert names: alerts of CIs that
+	// only share an ancestor join one incident (with that ancestor as the
+	// inferred root cause) when they raise the same symptom alert.
+	Symptoms string `yaml:"symptoms"`
+}
+
+// SimilarityConfig configures similarity grouping.
+type SimilarityConfig struct {
+	Window Duration `yaml:"window"`
+	// Threshold is the score (0..1) from which an alert joins an incident.
+	Threshold float64 `yaml:"threshold"`
+	// ScopeLabels must be equal (when either alert has them) for two alerts
+	// to be grouped by similarity: e.g. never across clusters.
+	ScopeLabels []string `yaml:"scope_labels"`
+}
+
+// FlappingConfig configures flap detection with hysteresis.
+type FlappingConfig struct {
+	// Changes state changes (fire or resolve) within Window make an alert flapping.
+	Changes int      `yaml:"changes"`
+	Window  Duration `yaml:"window"`
+	// Hold is how long a flapping incident's alerts must stay quiet before
+	// it resolves.
+	Hold Duration `yaml:"hold"`
+}
+
+// DefaultSymptoms matches the alert names of unavailability symptoms, which
+// the dependents of a failed CI raise together.
+const DefaultSymptoms = `(?i)(down|unreachable|unavailable|unresponsive|timeout|timed.?out|latency|slow|errors?|fail|loss|lost|connect|link|ping|heartbeat|absent|stale|noresponse)`
 
 // RuleConfig is one grouping rule.
 type RuleConfig struct {
@@ -59,8 +103,13 @@ type RuleConfig struct {
 // DefaultConfig returns the engine defaults.
 func DefaultConfig() Config {
 	return Config{
-		DefaultGroupBy: []string{"alertname", "cluster", "namespace", "service"},
-		DefaultWindow:  Duration(5 * time.Minute),
+		DefaultWindow: Duration(5 * time.Minute),
+		Topology: TopologyConfig{Window: Duration(10 * time.Minute), MaxHops: 3,
+			Labels:   []string{"ci", "instance", "host", "hostname", "node", "pod", "service", "job"},
+			Symptoms: DefaultSymptoms},
+		Similarity: SimilarityConfig{Window: Duration(5 * time.Minute), Threshold: 0.6,
+			ScopeLabels: []string{"cluster", "namespace", "datacenter", "region", "env", "environment"}},
+		Flapping:       FlappingConfig{Changes: 6, Window: Duration(time.Hour), Hold: Duration(30 * time.Minute)},
 		ResolveDelay:   Duration(5 * time.Minute),
 		ReopenWindow:   Duration(30 * time.Minute),
 		DedupRetention: Duration(24 * time.Hour),
@@ -113,12 +162,21 @@ func (r *rule) matches(ls map[string]string) bool {
 
 type compiled struct {
 	rules        []*rule
-	def          *rule
 	resolveDelay time.Duration
 	reopenWindow time.Duration
 	retention    time.Duration
 	sevPriority  map[string]incident.Priority
 	defPriority  incident.Priority
+	topoWindow   time.Duration
+	maxHops      int
+	topoLabels   []string
+	simWindow    time.Duration
+	simThreshold float64
+	scopeLabels  []string
+	flapChanges  int
+	flapWindow   time.Duration
+	flapHold     time.Duration
+	symptoms     *regexp.Regexp
 }
 
 func (c *Config) compile() (*compiled, error) {
@@ -148,11 +206,35 @@ func (c *Config) compile() (*compiled, error) {
 			return nil, fmt.Errorf("correlate.severity_priority.%s: %w", sev, err)
 		}
 	}
-	if err := checkLabelNames("correlate.default_group_by", c.DefaultGroupBy); err != nil {
+	if err := checkLabelNames("correlate.topology.labels", c.Topology.Labels); err != nil {
 		return nil, err
 	}
-	out.def = &rule{name: "default", groupBy: c.DefaultGroupBy, window: time.Duration(c.DefaultWindow), open: true}
-	seen := map[string]bool{"default": true}
+	if err := checkLabelNames("correlate.similarity.scope_labels", c.Similarity.ScopeLabels); err != nil {
+		return nil, err
+	}
+	switch {
+	case c.Topology.Window <= 0:
+		return nil, errors.New("correlate.topology.window: must be positive")
+	case c.Topology.MaxHops < 1 || c.Topology.MaxHops > 16:
+		return nil, errors.New("correlate.topology.max_hops: must be from 1 to 16")
+	case c.Similarity.Window <= 0:
+		return nil, errors.New("correlate.similarity.window: must be positive")
+	case c.Similarity.Threshold <= 0 || c.Similarity.Threshold > 1:
+		return nil, errors.New("correlate.similarity.threshold: must be in (0, 1]")
+	case c.Flapping.Changes < 2:
+		return nil, errors.New("correlate.flapping.changes: must be at least 2")
+	case c.Flapping.Window <= 0:
+		return nil, errors.New("correlate.flapping.window: must be positive")
+	case c.Flapping.Hold < 0:
+		return nil, errors.New("correlate.flapping.hold: must not be negative")
+	}
+	if out.symptoms, err = regexp.Compile(c.Topology.Symptoms); err != nil {
+		return nil, fmt.Errorf("correlate.topology.symptoms: %w", err)
+	}
+	out.topoWindow, out.maxHops, out.topoLabels = time.Duration(c.Topology.Window), c.Topology.MaxHops, c.Topology.Labels
+	out.simWindow, out.simThreshold, out.scopeLabels = time.Duration(c.Similarity.Window), c.Similarity.Threshold, c.Similarity.ScopeLabels
+	out.flapChanges, out.flapWindow, out.flapHold = c.Flapping.Changes, time.Duration(c.Flapping.Window), time.Duration(c.Flapping.Hold)
+	seen := map[string]bool{}
 	for i, rc := range c.Rules {
 		field := fmt.Sprintf("correlate.rules[%d]", i)
 		if rc.Name == "" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigia-noc/vigia/incident"
+	"github.com/vigia-noc/vigia/topology"
 )
 
 // Stats counts what the engine has seen, for noise-reduction figures.
@@ -47,8 +48,19 @@ type State struct {
 // Options configure an Engine.
 type Options struct {
 	Config Config
-	Logger *slog.Logger
+	// Topology is the CI graph; nil until one is loaded.
+	Topology *topology.Topology
+	Logger   *slog.Logger
 }
+
+// Grouping methods, as recorded in explanations and on incidents.
+const (
+	MethodRule       = "rule"
+	MethodTopology   = "topology"
+	MethodSimilarity = "similarity"
+	MethodFlapping   = "flapping"
+	MethodRepeat     = "repeat"
+)
 
 // Engine deduplicates alerts into episodes and groups episodes into
 // incidents on event time. It is not goroutine-safe: one goroutine drives it.
@@ -66,6 +78,19 @@ type Engine struct {
 	pending map[string]*incident.Incident
 	// lastSweep is the clock of the last eviction sweep.
 	lastSweep time.Time
+
+	topo *topology.Topology
+	// aux holds per-incident grouping state for the incidents in memory.
+	aux map[string]*incAux
+	// members maps an alerting CI to the topology incidents it belongs to;
+	// under maps an ancestor CI to the topology incidents with alerting
+	// CIs below it (within max hops) and their alert names.
+	members map[string]map[string]struct{}
+	under   map[string]map[string]map[string]int
+	// simIdx maps a similarity block (alertname) to similarity incidents.
+	simIdx map[string]map[string]struct{}
+	// fps is the state-change history of each alert, for flapping.
+	fps map[string]*fpState
 
 	dirtyEp  map[*Episode]struct{}
 	dirtyInc map[*incident.Incident]struct{}
@@ -85,6 +110,12 @@ func New(opts Options) (*Engine, error) {
 	}
 	return &Engine{
 		cfg:       cfg,
+		topo:      opts.Topology,
+		aux:       map[string]*incAux{},
+		members:   map[string]map[string]struct{}{},
+		under:     map[string]map[string]map[string]int{},
+		simIdx:    map[string]map[string]struct{}{},
+		fps:       map[string]*fpState{},
 		logger:    logger.With("component", "correlate"),
 		nextInc:   1,
 		nextEp:    1,
@@ -100,7 +131,7 @@ func New(opts Options) (*Engine, error) {
 // Retention returns how far back a State must reach: episodes resolved and
 // incidents resolved after clock minus these durations are needed.
 func (e *Engine) Retention() (episodes, incidents time.Duration) {
-	return e.cfg.retention, e.cfg.reopenWindow + e.cfg.resolveDelay
+	return max(e.cfg.retention, e.cfg.flapWindow), e.cfg.reopenWindow + max(e.cfg.resolveDelay, e.cfg.flapHold)
 }
 
 // Restore loads state saved by a store. Call it before any Process.
@@ -123,11 +154,26 @@ func (e *Engine) Restore(s State) {
 			e.pending[in.ID] = &in
 		}
 	}
+	for id := range e.incidents {
+		e.aux[id] = &incAux{}
+	}
+	sort.Slice(s.Episodes, func(i, j int) bool { return s.Episodes[i].ID < s.Episodes[j].ID })
 	for i := range s.Episodes {
 		ep := s.Episodes[i]
 		e.episodes[ep.Key()] = &ep
+		e.recordChange(&ep, ep.StartsAt, true)
+		if !ep.Firing() {
+			e.recordChange(&ep, ep.EndsAt, false)
+		}
+		if in := e.incidents[ep.IncidentID]; in != nil {
+			e.fpIncident(&ep, in)
+			e.memberJoined(in, &ep)
+		}
 	}
 }
+
+// SetTopology replaces the CI graph used for new alerts.
+func (e *Engine) SetTopology(t *topology.Topology) { e.topo = t }
 
 // Clock returns the engine's processing time: the latest received_at or tick.
 func (e *Engine) Clock() time.Time { return e.clock }
@@ -152,9 +198,9 @@ func (e *Engine) Process(d *Delivery) {
 func (e *Engine) Advance(now time.Time) { e.advance(now) }
 
 // Drain resolves every incident whose alerts have all resolved, as if the
-// resolve delay had passed: the end of a replay.
+// resolve delay (or flapping hold) had passed: the end of a replay.
 func (e *Engine) Drain() {
-	e.advance(e.clock.Add(e.cfg.resolveDelay))
+	e.advance(e.clock.Add(max(e.cfg.resolveDelay, e.cfg.flapHold)))
 }
 
 // Flush returns the changes since the last Flush.
@@ -193,7 +239,11 @@ func (e *Engine) advance(now time.Time) {
 			delete(e.pending, id)
 			continue
 		}
-		if !e.clock.Before(in.LastEventAt.Add(e.cfg.resolveDelay)) {
+		delay := e.cfg.resolveDelay
+		if in.Flapping {
+			delay = max(delay, e.cfg.flapHold)
+		}
+		if !e.clock.Before(in.LastEventAt.Add(delay)) {
 			e.resolve(in)
 			delete(e.pending, id)
 		}
@@ -212,18 +262,31 @@ func (e *Engine) sweep() {
 			delete(e.episodes, k)
 		}
 	}
-	for id, in := range e.incidents {
+	for _, in := range e.incidents {
 		if in.Status.Open() {
 			continue
 		}
 		if in.Status == incident.StatusResolved && in.ResolvedAt != nil && e.clock.Sub(*in.ResolvedAt) <= e.cfg.reopenWindow {
 			continue
 		}
-		delete(e.incidents, id)
-		if e.groups[in.GroupKey] == in {
-			delete(e.groups, in.GroupKey)
+		e.forget(in)
+	}
+	for fp, st := range e.fps {
+		if e.clock.Sub(st.last) > max(e.cfg.flapWindow, e.cfg.flapHold, e.cfg.reopenWindow, e.cfg.retention) {
+			delete(e.fps, fp)
 		}
 	}
+}
+
+// forget drops an incident from memory and from every index.
+func (e *Engine) forget(in *incident.Incident) {
+	delete(e.incidents, in.ID)
+	delete(e.pending, in.ID)
+	if e.groups[in.GroupKey] == in {
+		delete(e.groups, in.GroupKey)
+	}
+	e.unindex(in)
+	delete(e.aux, in.ID)
 }
 
 func (e *Engine) processAlert(d *Delivery, a *Alert) {
@@ -261,10 +324,17 @@ func (e *Engine) processAlert(d *Delivery, a *Alert) {
 		Notifications: 1,
 		Version:       1,
 	}
+	if e.topo != nil {
+		ep.CI, _ = e.topo.MapWith(e.cfg.topoLabels, ep.Labels)
+	}
 	e.nextEp++
 	e.episodes[key] = ep
 	e.dirtyEp[ep] = struct{}{}
+	e.recordChange(ep, ep.StartsAt, true)
 	e.group(ep)
+	if in := e.incidents[ep.IncidentID]; in != nil {
+		e.fpIncident(ep, in)
+	}
 	if a.Status == StatusResolved {
 		e.resolveEpisode(ep, a.EndsAt)
 	}
@@ -276,6 +346,7 @@ func (e *Engine) resolveEpisode(ep *Episode, endsAt time.Time) {
 	if ep.EndsAt.IsZero() || ep.EndsAt.Before(ep.StartsAt) {
 		ep.EndsAt = ep.StartsAt
 	}
+	e.recordChange(ep, ep.EndsAt, false)
 	in := e.incidents[ep.IncidentID]
 	if in == nil {
 		return
@@ -293,15 +364,28 @@ func (e *Engine) resolveEpisode(ep *Episode, endsAt time.Time) {
 	}
 }
 
-// group assigns a new episode to an incident and records why.
+// group assigns a new episode to an incident and records why. The methods
+// are tried in order of precedence: the same alert firing again (repeat or
+// flapping), explicit rules, topology, similarity.
 func (e *Engine) group(ep *Episode) {
-	r := e.cfg.def
-	for _, cand := range e.cfg.rules {
-		if cand.matches(ep.Labels) {
-			r = cand
-			break
+	if e.groupRepeat(ep) {
+		return
+	}
+	for _, r := range e.cfg.rules {
+		if r.matches(ep.Labels) {
+			e.groupRule(r, ep)
+			return
 		}
 	}
+	if ep.CI != "" && e.groupTopology(ep) {
+		return
+	}
+	e.groupSimilarity(ep)
+}
+
+// groupRule groups by an explicit rule: the rule's group_by values form the
+// group key; a window on event time bounds the group.
+func (e *Engine) groupRule(r *rule, ep *Episode) {
 	if !r.open {
 		return
 	}
@@ -318,30 +402,44 @@ func (e *Engine) group(ep *Episode) {
 	}
 	key := kb.String()
 	t := ep.StartsAt
-	method := "rule"
-	if r == e.cfg.def {
-		method = "default"
-	}
-	expl := &incident.Explanation{
-		Method:       method,
-		Rule:         r.name,
-		Window:       formatWindow(r.window),
-		SharedLabels: shared,
-		Score:        1,
-	}
+	expl := &incident.Explanation{Method: MethodRule, Rule: r.name, Window: formatWindow(r.window), SharedLabels: shared, Score: 1}
 	in := e.groups[key]
 	switch {
-	case in != nil && in.Status.Open() && !t.After(in.LastEventAt.Add(r.window)) && !t.Before(in.FirstEventAt.Add(-r.window)):
+	case in != nil && in.Status.Open() && e.inWindow(in, t, r.window):
 		expl.Reason = fmt.Sprintf("joined %s: same %s as the incident, within the %s window of rule %q",
 			in.ID, describeLabels(r.groupBy, shared), expl.Window, r.name)
-	case in != nil && in.Status == incident.StatusResolved && in.ResolvedAt != nil &&
-		!e.clock.After(in.ResolvedAt.Add(e.cfg.reopenWindow)):
+	case in != nil && e.reopenable(in):
 		e.reopen(in)
 		expl.Reason = fmt.Sprintf("reopened %s: same %s fired again within the %s reopen window",
 			in.ID, describeLabels(r.groupBy, shared), formatWindow(e.cfg.reopenWindow))
 	default:
-		in = e.open(r, key, ep, shared)
+		in = e.open(ep, MethodRule, r.name, e.ruleTitle(r, ep, shared), shared)
+		in.GroupKey = key
+		if r.priority != 0 {
+			in.Priority = r.priority
+			e.aux[in.ID].fixedPriority = r.priority
+		}
+		e.groups[key] = in
 		expl.Reason = fmt.Sprintf("opened %s: first alert with %s under rule %q", in.ID, describeLabels(r.groupBy, shared), r.name)
+	}
+	e.join(in, ep, expl)
+}
+
+// inWindow reports whether event time t lies within w of the incident's events.
+func (e *Engine) inWindow(in *incident.Incident, t time.Time, w time.Duration) bool {
+	return !t.After(in.LastEventAt.Add(w)) && !t.Before(in.FirstEventAt.Add(-w))
+}
+
+// reopenable reports whether a resolved incident may still be reopened.
+func (e *Engine) reopenable(in *incident.Incident) bool {
+	return in.Status == incident.StatusResolved && in.ResolvedAt != nil &&
+		!e.clock.After(in.ResolvedAt.Add(e.cfg.reopenWindow))
+}
+
+// join adds an episode to an incident.
+func (e *Engine) join(in *incident.Incident, ep *Episode, expl *incident.Explanation) {
+	if !in.Status.Open() && e.reopenable(in) {
+		e.reopen(in)
 	}
 	ep.IncidentID = in.ID
 	ep.JoinedAt = e.clock
@@ -355,38 +453,39 @@ func (e *Engine) group(ep *Episode) {
 	if ep.StartsAt.Before(in.FirstEventAt) {
 		in.FirstEventAt = ep.StartsAt
 	}
-	if p := e.priorityOf(r, ep); p < in.Priority {
+	if p := e.severityPriority(ep); p < in.Priority && (e.aux[in.ID] == nil || e.aux[in.ID].fixedPriority == 0) {
 		in.Priority = p
 		in.Severity = ep.Labels["severity"]
 	}
+	e.memberJoined(in, ep)
 	e.touch(in)
 }
 
-func (e *Engine) open(r *rule, key string, ep *Episode, shared map[string]string) *incident.Incident {
+func (e *Engine) open(ep *Episode, method, rule, title string, shared map[string]string) *incident.Incident {
 	seq := e.nextInc
 	e.nextInc++
 	in := &incident.Incident{
 		ID:           incident.FormatID(seq),
 		Seq:          seq,
 		Status:       incident.StatusNew,
-		Priority:     e.priorityOf(r, ep),
+		Priority:     e.severityPriority(ep),
 		Severity:     ep.Labels["severity"],
-		Title:        e.title(r, ep, shared),
-		Method:       "rule",
-		Rule:         r.name,
-		GroupKey:     key,
+		Title:        title,
+		Method:       method,
+		Rule:         rule,
+		GroupKey:     method + ":" + incident.FormatID(seq),
 		Labels:       shared,
 		OpenedAt:     e.clock,
 		FirstEventAt: ep.StartsAt,
 		LastEventAt:  ep.StartsAt,
 	}
-	if r == e.cfg.def {
-		in.Method = "default"
-	}
 	e.incidents[in.ID] = in
-	e.groups[key] = in
-	e.event(in, incident.Event{Kind: "opened", To: incident.StatusNew.String(),
-		Comment: fmt.Sprintf("opened by rule %q", r.name)})
+	e.aux[in.ID] = &incAux{}
+	comment := "opened by " + method
+	if rule != "" {
+		comment = fmt.Sprintf("opened by %s %q", method, rule)
+	}
+	e.event(in, incident.Event{Kind: "opened", To: incident.StatusNew.String(), Comment: comment})
 	return in
 }
 
@@ -426,17 +525,14 @@ func (e *Engine) event(in *incident.Incident, ev incident.Event) {
 	e.touch(in)
 }
 
-func (e *Engine) priorityOf(r *rule, ep *Episode) incident.Priority {
-	if r.priority != 0 {
-		return r.priority
-	}
+func (e *Engine) severityPriority(ep *Episode) incident.Priority {
 	if p, ok := e.cfg.sevPriority[strings.ToLower(ep.Labels["severity"])]; ok {
 		return p
 	}
 	return e.cfg.defPriority
 }
 
-func (e *Engine) title(r *rule, ep *Episode, shared map[string]string) string {
+func (e *Engine) ruleTitle(r *rule, ep *Episode, shared map[string]string) string {
 	d := TitleData{Alertname: ep.Labels["alertname"], Labels: ep.Labels, Annotations: ep.Annotations,
 		GroupLabels: shared, Rule: r.name}
 	if r.title != nil {
@@ -446,6 +542,12 @@ func (e *Engine) title(r *rule, ep *Episode, shared map[string]string) string {
 			e.logger.Warn("title template failed", "rule", r.name, "err", err)
 		}
 	}
+	return defaultTitle(ep, shared)
+}
+
+// defaultTitle is "<alertname> on k=v, …" or "<alertname>: <summary>".
+func defaultTitle(ep *Episode, shared map[string]string) string {
+	d := TitleData{Alertname: ep.Labels["alertname"]}
 	var parts []string
 	for _, n := range SortedLabelNames(shared) {
 		if n != "alertname" {

@@ -105,7 +105,7 @@ func TestGroupingByDefaultLabels(t *testing.T) {
 		t.Errorf("title = %q", in.Title)
 	}
 	ep := c.episodes[2]
-	if ep.Explanation == nil || ep.Explanation.Method != "default" || ep.Explanation.SharedLabels["cluster"] != "c1" ||
+	if ep.Explanation == nil || ep.Explanation.Method != MethodSimilarity || ep.Explanation.SharedLabels["cluster"] != "c1" ||
 		ep.Explanation.Window != "5m" {
 		t.Errorf("explanation = %+v", ep.Explanation)
 	}
@@ -266,7 +266,9 @@ func TestConfigValidateNamesKey(t *testing.T) {
 	}{
 		{func(c *Config) { c.Rules = []RuleConfig{{Name: "x", Matchers: []string{`a=~"(`}}} }, "correlate.rules[0].matchers[0]"},
 		{func(c *Config) { c.Rules = []RuleConfig{{Matchers: []string{`a="b"`}}} }, "correlate.rules[0].name"},
-		{func(c *Config) { c.DefaultGroupBy = []string{"bad-name"} }, "correlate.default_group_by[0]"},
+		{func(c *Config) { c.Similarity.ScopeLabels = []string{"bad-name"} }, "correlate.similarity.scope_labels[0]"},
+		{func(c *Config) { c.Topology.MaxHops = 0 }, "correlate.topology.max_hops"},
+		{func(c *Config) { c.Flapping.Changes = 1 }, "correlate.flapping.changes"},
 		{func(c *Config) { c.SeverityPriority = map[string]string{"critical": "P9"} }, "correlate.severity_priority.critical"},
 		{func(c *Config) { c.DefaultWindow = 0 }, "correlate.default_window"},
 	} {

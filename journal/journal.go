@@ -390,6 +390,14 @@ func (j *Journal) watch() (<-chan struct{}, bool) {
 	return j.notify, j.shut
 }
 
+// Changed returns a channel that is closed when the durable seq next
+// advances or the journal closes. Take it before reading LastSeq, so that
+// no advance is missed; it lets a consumer wait in a select.
+func (j *Journal) Changed() <-chan struct{} {
+	ch, _ := j.watch()
+	return ch
+}
+
 func (j *Journal) closedErr() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()

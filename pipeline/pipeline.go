@@ -18,7 +18,7 @@ import (
 // Log is the part of the journal the pipeline reads.
 type Log interface {
 	Read(from uint64, maxRecords, maxBytes int) ([]journal.Record, error)
-	Wait(ctx context.Context, after uint64) error
+	Changed() <-chan struct{}
 	LastSeq() uint64
 	Truncate(before uint64) error
 }
@@ -59,6 +59,7 @@ type Pipeline struct {
 	unwritten []pendingWrite
 	// read is the last journal sequence fed to the engine.
 	read uint64
+	cmds chan command
 }
 
 // New checks the options and returns a pipeline; it starts nothing.
@@ -81,7 +82,8 @@ func New(opts Options) (*Pipeline, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{opts: opts, logger: logger.With("component", "pipeline"), m: newMetrics(opts.Registerer)}, nil
+	return &Pipeline{opts: opts, logger: logger.With("component", "pipeline"), m: newMetrics(opts.Registerer),
+		cmds: make(chan command)}, nil
 }
 
 // Applied returns the last journal sequence applied to the store.
@@ -115,13 +117,17 @@ func (p *Pipeline) load(ctx context.Context) error {
 	return nil
 }
 
-// Run applies records as they become durable until ctx is done. Before
-// returning it applies what it has read, so nothing processed is dropped.
+// Run applies records as they become durable, and runs the commands sent
+// with Do, until ctx is done. Between batches it advances the engine's clock
+// with Now, so that incidents resolve on time while no alerts arrive.
 func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.load(ctx); err != nil {
 		return err
 	}
+	tick := time.NewTicker(p.opts.Tick)
+	defer tick.Stop()
 	for {
+		changed := p.opts.Journal.Changed()
 		n, err := p.step(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -130,27 +136,70 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return err
 		}
 		if n > 0 {
+			p.runCommands(ctx)
 			continue
 		}
-		if p.opts.Now != nil {
-			p.opts.Engine.Advance(p.opts.Now())
-			if err := p.commit(ctx, p.read); err != nil {
-				if ctx.Err() != nil {
-					return nil
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case c := <-p.cmds:
+			p.runCommand(ctx, c)
+		case <-tick.C:
+			if p.opts.Now != nil {
+				p.opts.Engine.Advance(p.opts.Now())
+				if err := p.commit(ctx, p.read); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return err
 				}
-				return err
 			}
 		}
-		wctx, cancel := context.WithTimeout(ctx, p.opts.Tick)
-		err = p.opts.Journal.Wait(wctx, p.read)
-		cancel()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("pipeline: wait for journal: %w", err)
+	}
+}
+
+// command is a function run on the goroutine that owns the engine.
+type command struct {
+	fn   func(*correlate.Engine) error
+	done chan error
+}
+
+// Do runs fn on the goroutine that owns the engine, between two batches,
+// commits what fn changed, and returns fn's error (or the commit's). It is
+// how analyst actions and topology changes reach the engine.
+func (p *Pipeline) Do(ctx context.Context, fn func(*correlate.Engine) error) error {
+	c := command{fn: fn, done: make(chan error, 1)}
+	select {
+	case p.cmds <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Pipeline) runCommands(ctx context.Context) {
+	for {
+		select {
+		case c := <-p.cmds:
+			p.runCommand(ctx, c)
+		default:
+			return
 		}
 	}
+}
+
+func (p *Pipeline) runCommand(ctx context.Context, c command) {
+	err := c.fn(p.opts.Engine)
+	if cerr := p.commit(ctx, p.read); cerr != nil && err == nil {
+		err = cerr
+	}
+	c.done <- err
 }
 
 // CatchUp applies every durable record and returns.

@@ -1,0 +1,113 @@
+package correlate
+
+import (
+	"github.com/vigia-noc/vigia/incident"
+)
+
+// incAux is the engine's grouping state of one incident in memory.
+type incAux struct {
+	// cis counts the member episodes per alerting CI (topology).
+	cis map[string]int
+	// underKeys are the ancestor CIs under which this incident is indexed.
+	underKeys map[string]struct{}
+	// reps are up to maxReps member alerts that similarity compares with.
+	reps []*simRep
+	// simNames are the alert names under which it is indexed for similarity.
+	simNames map[string]struct{}
+	// fixedPriority is a rule's priority, which severities do not change.
+	fixedPriority incident.Priority
+}
+
+const maxReps = 3
+
+// memberJoined indexes a new member of an incident for the method that
+// formed the incident.
+func (e *Engine) memberJoined(in *incident.Incident, ep *Episode) {
+	aux := e.aux[in.ID]
+	if aux == nil {
+		aux = &incAux{}
+		e.aux[in.ID] = aux
+	}
+	switch in.Method {
+	case MethodTopology:
+		if ep.CI == "" {
+			break
+		}
+		if aux.cis == nil {
+			aux.cis, aux.underKeys = map[string]int{}, map[string]struct{}{}
+		}
+		aux.cis[ep.CI]++
+		addSet(e.members, ep.CI, in.ID)
+		name := ep.Labels["alertname"]
+		for _, h := range e.topo.Ancestors(ep.CI, e.cfg.maxHops) {
+			byInc := e.under[h.ID]
+			if byInc == nil {
+				byInc = map[string]map[string]int{}
+				e.under[h.ID] = byInc
+			}
+			names := byInc[in.ID]
+			if names == nil {
+				names = map[string]int{}
+				byInc[in.ID] = names
+			}
+			names[name]++
+			aux.underKeys[h.ID] = struct{}{}
+		}
+	}
+	if in.Method == MethodTopology || in.Method == MethodSimilarity {
+		rep := newSimRep(ep.Labels, ep.Annotations["summary"], e.cfg.scopeLabels)
+		switch {
+		case len(aux.reps) < maxReps:
+			aux.reps = append(aux.reps, rep)
+		default:
+			// Keep the first member and the latest ones.
+			copy(aux.reps[1:], aux.reps[2:])
+			aux.reps[len(aux.reps)-1] = rep
+		}
+		if aux.simNames == nil {
+			aux.simNames = map[string]struct{}{}
+		}
+		aux.simNames[rep.name] = struct{}{}
+		addSet(e.simIdx, rep.name, in.ID)
+	}
+}
+
+// unindex removes an incident from every index.
+func (e *Engine) unindex(in *incident.Incident) {
+	aux := e.aux[in.ID]
+	if aux == nil {
+		return
+	}
+	for ci := range aux.cis {
+		delSet(e.members, ci, in.ID)
+	}
+	for a := range aux.underKeys {
+		if m := e.under[a]; m != nil {
+			delete(m, in.ID)
+			if len(m) == 0 {
+				delete(e.under, a)
+			}
+		}
+	}
+	for name := range aux.simNames {
+		delSet(e.simIdx, name, in.ID)
+	}
+}
+
+func addSet(m map[string]map[string]struct{}, k, v string) {
+	s := m[k]
+	if s == nil {
+		s = map[string]struct{}{}
+		m[k] = s
+	}
+	s[v] = struct{}{}
+}
+
+func delSet(m map[string]map[string]struct{}, k, v string) {
+	if s := m[k]; s != nil {
+		delete(s, v)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}

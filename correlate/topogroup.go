@@ -1,0 +1,165 @@
+package correlate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vigia-noc/vigia/incident"
+)
+
+// topoCandidate is an open topology incident a new alert is linked to.
+type topoCandidate struct {
+	in    *incident.Incident
+	score float64
+	kind  string // same, upstream, downstream, sibling
+	via   string // the CI through which it is linked
+	hops  int
+}
+
+// groupTopology joins an alert on a CI to an open topology incident with
+// an alerting CI linked to it in the dependency graph within the window and
+// the hop bound. Alerts on CIs that share only an ancestor are linked when
+// they raise the same symptom alert (a cascade whose root may be silent).
+// It reports whether it found a link.
+func (e *Engine) groupTopology(ep *Episode) bool {
+	if e.topo == nil {
+		return false
+	}
+	x, t, w := ep.CI, ep.StartsAt, e.cfg.topoWindow
+	name := ep.Labels["alertname"]
+	var best *topoCandidate
+	consider := func(id string, score float64, kind, via string, hops int) {
+		in := e.incidents[id]
+		if in == nil || !in.Status.Open() || !e.inWindow(in, t, w) {
+			return
+		}
+		if best == nil || score > best.score || (score == best.score && in.Seq < best.in.Seq) {
+			best = &topoCandidate{in: in, score: score, kind: kind, via: via, hops: hops}
+		}
+	}
+	for id := range e.members[x] {
+		consider(id, 1, "same", x, 0)
+	}
+	for id := range e.under[x] {
+		consider(id, 0.95, "downstream", x, 0)
+	}
+	ancestors := e.topo.Ancestors(x, e.cfg.maxHops)
+	for _, a := range ancestors {
+		for id := range e.members[a.ID] {
+			consider(id, 1-0.05*float64(a.Hops), "upstream", a.ID, a.Hops)
+		}
+	}
+	symptom := e.cfg.symptoms.MatchString(name)
+	for _, a := range ancestors {
+		if !symptom {
+			break
+		}
+		for id, names := range e.under[a.ID] {
+			if names[name] > 0 {
+				consider(id, 0.8-0.1*float64(a.Hops-1), "sibling", a.ID, a.Hops)
+			}
+		}
+	}
+	window := formatWindow(w)
+	if best == nil {
+		return false
+	}
+	in := best.in
+	expl := &incident.Explanation{Method: MethodTopology, Window: window, Score: best.score}
+	switch best.kind {
+	case "same":
+		expl.CIPath = []string{x}
+		expl.Reason = fmt.Sprintf("joined %s: CI %s already alerts in it, within %s", in.ID, x, window)
+	case "upstream":
+		expl.CIPath = e.topo.Path(x, best.via, e.cfg.maxHops)
+		expl.Reason = fmt.Sprintf("joined %s: %s depends on alerting CI %s (%d hops: %s), within %s",
+			in.ID, x, best.via, best.hops, strings.Join(expl.CIPath, " -> "), window)
+	case "downstream":
+		expl.CIPath = e.pathFromMember(in, x)
+		expl.Reason = fmt.Sprintf("joined %s: alerting CIs of the incident depend on %s (%s), within %s",
+			in.ID, x, strings.Join(expl.CIPath, " -> "), window)
+	case "sibling":
+		expl.CIPath = e.topo.Path(x, best.via, e.cfg.maxHops)
+		expl.SharedLabels = map[string]string{"alertname": ep.Labels["alertname"]}
+		expl.Reason = fmt.Sprintf("joined %s: %s and other CIs of the incident depend on %s (%d hops) and raise the same alert %s, within %s",
+			in.ID, x, best.via, best.hops, ep.Labels["alertname"], window)
+	}
+	e.join(in, ep, expl)
+	e.updateRoot(in, ep)
+	return true
+}
+
+// pathFromMember returns a dependency path from one of the incident's
+// alerting CIs up to ci.
+func (e *Engine) pathFromMember(in *incident.Incident, ci string) []string {
+	aux := e.aux[in.ID]
+	if aux == nil {
+		return []string{ci}
+	}
+	for m := range aux.cis {
+		if p := e.topo.Path(m, ci, e.cfg.maxHops); p != nil {
+			return p
+		}
+	}
+	return []string{ci}
+}
+
+// updateRoot keeps the incident's root cause the most upstream alerting CI,
+// or the nearest CI that all of them depend on when none is upstream of
+// the others (inferred: it raises no alert of its own).
+func (e *Engine) updateRoot(in *incident.Incident, ep *Episode) {
+	x, r := ep.CI, in.RootCauseCI
+	hops := e.cfg.maxHops + 2
+	aux := e.aux[in.ID]
+	alerting := func(ci string) bool { return aux != nil && aux.cis[ci] > 0 }
+	newRoot, inferred := r, in.RootCauseInferred
+	switch {
+	case r == "":
+		newRoot, inferred = x, false
+	case r == x:
+		inferred = false
+	case e.topo.Path(x, r, hops) != nil:
+		// The root is upstream of the new CI: it stays.
+	case e.topo.Path(r, x, hops) != nil:
+		newRoot, inferred = x, false
+	default:
+		if lca, ok := e.topo.CommonAncestor([]string{r, x}, hops); ok {
+			newRoot, inferred = lca, !alerting(lca)
+		}
+	}
+	if newRoot == r && inferred == in.RootCauseInferred {
+		return
+	}
+	in.RootCauseCI, in.RootCauseInferred = newRoot, inferred
+	how := "the most upstream alerting CI"
+	if inferred {
+		how = "inferred: several CIs that depend on it alert, and it does not"
+	}
+	e.event(in, incident.Event{Kind: "root_cause", Comment: fmt.Sprintf("root cause CI %s (%s)", newRoot, how),
+		Data: map[string]string{"ci": newRoot}})
+	if in.Method == MethodTopology {
+		title := fmt.Sprintf("%s on %s", alertnameOr(ep), newRoot)
+		if inferred {
+			title = fmt.Sprintf("%s suspected: alerts on CIs that depend on it", newRoot)
+		}
+		in.Title = title
+	}
+}
+
+func alertnameOr(ep *Episode) string {
+	if n := ep.Labels["alertname"]; n != "" {
+		return n
+	}
+	return "Alert"
+}
+
+// openTopology opens a topology incident for an alert on a CI that is
+// linked to no open incident.
+func (e *Engine) openTopology(ep *Episode) {
+	x, window := ep.CI, formatWindow(e.cfg.topoWindow)
+	in := e.open(ep, MethodTopology, "", fmt.Sprintf("%s on %s", alertnameOr(ep), x), map[string]string{"ci": x})
+	in.RootCauseCI = x
+	e.join(in, ep, &incident.Explanation{Method: MethodTopology, Window: window, CIPath: []string{x}, Score: 1,
+		Reason: fmt.Sprintf("opened %s: first alert on CI %s, with no alerting CI linked to it within %d hops and %s, and no similar open incident",
+			in.ID, x, e.cfg.maxHops, window)})
+}
