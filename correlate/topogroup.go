@@ -72,8 +72,8 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 		expl.Reason = fmt.Sprintf("joined %s: CI %s already alerts in it, within %s", in.ID, x, window)
 	case "upstream":
 		expl.CIPath = e.topo.Path(x, best.via, e.cfg.maxHops)
-		expl.Reason = fmt.Sprintf("joined %s: %s depends on alerting CI %s (%d hops: %s), within %s",
-			in.ID, x, best.via, best.hops, strings.Join(expl.CIPath, " -> "), window)
+		expl.Reason = fmt.Sprintf("joined %s: %s depends on alerting CI %s (%s: %s), within %s",
+			in.ID, x, best.via, hopsText(best.hops), strings.Join(expl.CIPath, " -> "), window)
 	case "downstream":
 		expl.CIPath = e.pathFromMember(in, x)
 		expl.Reason = fmt.Sprintf("joined %s: alerting CIs of the incident depend on %s (%s), within %s",
@@ -81,8 +81,8 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 	case "sibling":
 		expl.CIPath = e.topo.Path(x, best.via, e.cfg.maxHops)
 		expl.SharedLabels = map[string]string{"alertname": ep.Labels["alertname"]}
-		expl.Reason = fmt.Sprintf("joined %s: %s and other CIs of the incident depend on %s (%d hops) and raise the same alert %s, within %s",
-			in.ID, x, best.via, best.hops, ep.Labels["alertname"], window)
+		expl.Reason = fmt.Sprintf("joined %s: %s and other CIs of the incident depend on %s (%s) and raise the same alert %s, within %s",
+			in.ID, x, best.via, hopsText(best.hops), ep.Labels["alertname"], window)
 	}
 	e.join(in, ep, expl)
 	e.updateRoot(in, ep)
@@ -162,4 +162,11 @@ func (e *Engine) openTopology(ep *Episode) {
 	e.join(in, ep, &incident.Explanation{Method: MethodTopology, Window: window, CIPath: []string{x}, Score: 1,
 		Reason: fmt.Sprintf("opened %s: first alert on CI %s, with no alerting CI linked to it within %d hops and %s, and no similar open incident",
 			in.ID, x, e.cfg.maxHops, window)})
+}
+
+func hopsText(n int) string {
+	if n == 1 {
+		return "1 hop"
+	}
+	return fmt.Sprintf("%d hops", n)
 }

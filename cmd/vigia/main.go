@@ -29,7 +29,11 @@ Usage:
   vigia serve   [--config FILE] [--listen ADDR] [--data DIR] [--store DSN] [--topology FILE]
   vigia replay  [--config FILE] [--data DIR] [--topology FILE] [--export OUT.json] FILE.jsonl...
   vigia export  [--config FILE] [--data DIR] [--since T] [--out FILE]
+  vigia explain [--config FILE] [--data DIR] INC-000123
+  vigia simulate --out DIR [--seed N] [--days D] [--scale small|large]
+  vigia score   --truth truth.json --export export.json [--replay replay.jsonl] [--format text|markdown|json]
   vigia config check FILE
+  vigia bench ingest [--url URL] [--target T] [--batch N] [--concurrency N] [--requests N] [--duration D]
   vigia version
 `
 
@@ -48,6 +52,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdExport(args[1:], stderr)
 	case "config":
 		err = cmdConfig(args[1:], stdout)
+	case "simulate":
+		err = cmdSimulate(args[1:], stdout, stderr)
+	case "score":
+		err = cmdScore(args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(args[1:], stdout, stderr)
+	case "explain":
+		err = cmdExplain(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "vigia", versionString())
 		return 0
@@ -256,4 +268,21 @@ func cmdConfig(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: OK\n", args[1])
 	return nil
+}
+
+func cmdExplain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("explain", stderr)
+	var c common
+	c.register(fs, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: vigia explain [--data DIR] INC-000123")
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	return app.Explain(context.Background(), cfg, fs.Arg(0), stdout)
 }
