@@ -28,8 +28,9 @@ type ReplayLine struct {
 // MaxReplayLine bounds one line of a replay file.
 const MaxReplayLine = 64 << 20
 
-// DecodeReplayLine parses and validates one replay line into a delivery.
-func DecodeReplayLine(line []byte) (correlate.Delivery, error) {
+// DecodeReplayLine parses and validates one replay line into a delivery,
+// with the same checks as the ingest endpoints.
+func DecodeReplayLine(line []byte, lim ingest.Limits) (correlate.Delivery, error) {
 	var l ReplayLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
@@ -45,7 +46,7 @@ func DecodeReplayLine(line []byte) (correlate.Delivery, error) {
 	if len(l.Body) == 0 {
 		return correlate.Delivery{}, errors.New("body: is required")
 	}
-	d, err := ingest.Decode(l.Source, l.Body, l.ReceivedAt, ingest.Limits{})
+	d, err := ingest.Decode(l.Source, l.Body, l.ReceivedAt, lim)
 	if err != nil {
 		return correlate.Delivery{}, fmt.Errorf("body: %w", err)
 	}
@@ -82,7 +83,7 @@ func Replay(ctx context.Context, opts ReplayOptions) (ReplaySummary, error) {
 	}
 	var all [][]byte
 	for _, name := range opts.Files {
-		recs, err := readReplayFile(name)
+		recs, err := readReplayFile(name, ingest.Limits{UTF8LabelNames: opts.Config.Ingest.UTF8LabelNames})
 		if err != nil {
 			return sum, err
 		}
@@ -123,7 +124,7 @@ func Replay(ctx context.Context, opts ReplayOptions) (ReplaySummary, error) {
 
 // readReplayFile decodes and validates every line of a replay file and
 // returns the deliveries encoded for the journal.
-func readReplayFile(name string) ([][]byte, error) {
+func readReplayFile(name string, lim ingest.Limits) ([][]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
@@ -142,7 +143,7 @@ func readReplayFile(name string) ([][]byte, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		d, derr := DecodeReplayLine(line)
+		d, derr := DecodeReplayLine(line, lim)
 		if derr != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, derr)
 		}

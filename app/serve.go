@@ -68,6 +68,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	ing, err := ingest.New(ingest.Options{
 		Sink: journalSink{c.journal}, Auth: authn, Logger: logger, Registerer: reg, Now: now,
 		MaxBodyBytes: int64(cfg.Ingest.MaxBodyBytes), RetryAfter: time.Duration(cfg.Ingest.RetryAfter),
+		Limits: ingest.Limits{UTF8LabelNames: cfg.Ingest.UTF8LabelNames},
 	})
 	if err != nil {
 		return err

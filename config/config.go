@@ -58,6 +58,9 @@ type ServerConfig struct {
 type IngestConfig struct {
 	MaxBodyBytes ByteSize           `yaml:"max_body_bytes"`
 	RetryAfter   correlate.Duration `yaml:"retry_after"`
+	// UTF8LabelNames accepts any UTF-8 label name, as Prometheus 3 and
+	// Alertmanager 0.28+ may send; false keeps to [a-zA-Z_][a-zA-Z0-9_]*.
+	UTF8LabelNames bool `yaml:"utf8_label_names"`
 }
 
 // JournalConfig configures the on-disk journal.
@@ -86,7 +89,7 @@ func Default() Config {
 			IdleTimeout:       correlate.Duration(2 * time.Minute),
 			ShutdownTimeout:   correlate.Duration(15 * time.Second),
 		},
-		Ingest:    IngestConfig{MaxBodyBytes: 10 << 20, RetryAfter: correlate.Duration(5 * time.Second)},
+		Ingest:    IngestConfig{MaxBodyBytes: 10 << 20, RetryAfter: correlate.Duration(5 * time.Second), UTF8LabelNames: true},
 		Journal:   JournalConfig{SegmentBytes: 64 << 20, MaxBytes: 4 << 30},
 		Correlate: correlate.DefaultConfig(),
 	}
