@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -11,6 +13,9 @@ import (
 var (
 	ErrNotFound          = errors.New("incident not found")
 	ErrInvalidTransition = errors.New("invalid incident transition")
+	// ErrInvalidRequest is a malformed action: a required field is missing
+	// or a value is not in the configured lists (an API answers 400).
+	ErrInvalidRequest = errors.New("invalid incident request")
 )
 
 // Status is an incident's lifecycle state.
@@ -132,6 +137,23 @@ func (p *Priority) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// UnmarshalYAML reads "P1".."P5".
+func (p *Priority) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	v, err := ParsePriority(s)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// MarshalYAML writes "P1".."P5".
+func (p Priority) MarshalYAML() (any, error) { return p.String(), nil }
+
 // Incident is one incident: a group of alert episodes that analysts work as one case.
 type Incident struct {
 	ID       string   `json:"id"`
@@ -153,8 +175,14 @@ type Incident struct {
 	ClosedAt   *time.Time `json:"closed_at,omitempty"`
 
 	RootCauseCI string `json:"root_cause_ci,omitempty"`
-	ProblemID   string `json:"problem_id,omitempty"`
-	MergedInto  string `json:"merged_into,omitempty"`
+	// RootCauseInferred is true when the root-cause CI raised no alert
+	// itself and was inferred from its alerting dependents.
+	RootCauseInferred bool `json:"root_cause_inferred,omitempty"`
+	// Flapping is set while one of the incident's alerts keeps firing and
+	// resolving; the incident then resolves only after a quiet hold time.
+	Flapping   bool   `json:"flapping,omitempty"`
+	ProblemID  string `json:"problem_id,omitempty"`
+	MergedInto string `json:"merged_into,omitempty"`
 
 	// Counters kept by the correlation engine.
 	AlertCount  int `json:"alert_count"`
@@ -166,6 +194,84 @@ type Incident struct {
 	LastEventAt  time.Time `json:"last_event_at"`
 	// Version increases with every change; stores keep the highest.
 	Version int64 `json:"version"`
+
+	// The analyst workflow (see Workflow). Zero values mean "not set".
+
+	// Urgency and Impact are the ITIL inputs of Priority (see Matrix).
+	Urgency Level `json:"urgency,omitempty"`
+	Impact  Level `json:"impact,omitempty"`
+	// Category and Subcategory come from the configured tree.
+	Category    string `json:"category,omitempty"`
+	Subcategory string `json:"subcategory,omitempty"`
+	// Major marks a major incident: its own SLA policy and a coordinator.
+	Major       bool       `json:"major,omitempty"`
+	MajorAt     *time.Time `json:"major_at,omitempty"`
+	Coordinator string     `json:"coordinator,omitempty"`
+
+	// Level is the support level working the incident (L0..L4).
+	Level           SupportLevel `json:"level,omitempty"`
+	AssignmentGroup string       `json:"assignment_group,omitempty"`
+	Assignee        string       `json:"assignee,omitempty"`
+	// EscalationCount counts moves up a level; Bounces counts moves back down.
+	EscalationCount int `json:"escalation_count,omitempty"`
+	Bounces         int `json:"bounces,omitempty"`
+	// Escalations records every escalation, manual (Rule empty) or by rule;
+	// a rule that has a record here is never due again (DueEscalations).
+	Escalations []EscalationRecord `json:"escalations,omitempty"`
+
+	// DecidedBy is the actor who confirmed or rejected the incident.
+	DecidedBy    string `json:"decided_by,omitempty"`
+	RejectReason string `json:"reject_reason,omitempty"`
+	ClosureCode  string `json:"closure_code,omitempty"`
+
+	// Lifecycle moments, set the first time each happens (MTTA is
+	// AcknowledgedAt-OpenedAt; MTTR is ResolvedAt-OpenedAt).
+	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty"`
+	RejectedAt     *time.Time `json:"rejected_at,omitempty"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	StartedAt      *time.Time `json:"started_at,omitempty"`
+
+	// Pauses stop the SLA clocks (waiting on a vendor or the customer, and
+	// the time spent resolved before a reopen). The last may be open (End zero).
+	Pauses []Interval `json:"pauses,omitempty"`
+	// SLAMarks records which SLA warnings were already raised (CheckSLA).
+	SLAMarks SLAMarks `json:"sla_marks,omitzero"`
+}
+
+// Clone returns a deep copy: the copy shares no map, slice or pointer with in,
+// so it can be handed to another goroutine while the owner keeps changing in.
+func (in *Incident) Clone() Incident {
+	out := *in
+	out.Labels = maps.Clone(in.Labels)
+	out.ResolvedAt = cloneTime(in.ResolvedAt)
+	out.ClosedAt = cloneTime(in.ClosedAt)
+	out.MajorAt = cloneTime(in.MajorAt)
+	out.ConfirmedAt = cloneTime(in.ConfirmedAt)
+	out.RejectedAt = cloneTime(in.RejectedAt)
+	out.AcknowledgedAt = cloneTime(in.AcknowledgedAt)
+	out.StartedAt = cloneTime(in.StartedAt)
+	out.Escalations = slices.Clone(in.Escalations)
+	out.Pauses = slices.Clone(in.Pauses)
+	out.SLAMarks = SLAMarks{
+		RespondAtRisk:   cloneTime(in.SLAMarks.RespondAtRisk),
+		RespondBreached: cloneTime(in.SLAMarks.RespondBreached),
+		ResolveAtRisk:   cloneTime(in.SLAMarks.ResolveAtRisk),
+		ResolveBreached: cloneTime(in.SLAMarks.ResolveBreached),
+	}
+	return out
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	return &v
+}
+
+// Paused reports whether the incident's SLA clocks are stopped by an open pause.
+func (in *Incident) Paused() bool {
+	return len(in.Pauses) > 0 && in.Pauses[len(in.Pauses)-1].End.IsZero()
 }
 
 // Validate checks the fields every stored incident must have.
