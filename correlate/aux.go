@@ -16,6 +16,10 @@ type incAux struct {
 	simNames map[string]struct{}
 	// fixedPriority is a rule's priority, which severities do not change.
 	fixedPriority incident.Priority
+	// allCIs and services are the CIs and business services its alerts
+	// touch, for the impact of its priority.
+	allCIs   map[string]struct{}
+	services map[string]struct{}
 }
 
 const maxReps = 3

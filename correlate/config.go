@@ -39,10 +39,6 @@ type Config struct {
 	// DedupRetention is how long resolved episodes stay in memory so that
 	// late re-sends of them are recognised as repeats.
 	DedupRetention Duration `yaml:"dedup_retention"`
-	// SeverityPriority maps a severity label value to an ITIL priority
-	// (P1..P5); unknown severities get DefaultPriority.
-	SeverityPriority map[string]string `yaml:"severity_priority"`
-	DefaultPriority  string            `yaml:"default_priority"`
 }
 
 // TopologyConfig configures topology grouping and root-cause inference.
@@ -113,14 +109,6 @@ func DefaultConfig() Config {
 		ResolveDelay:   Duration(5 * time.Minute),
 		ReopenWindow:   Duration(30 * time.Minute),
 		DedupRetention: Duration(24 * time.Hour),
-		SeverityPriority: map[string]string{
-			"critical": "P1", "disaster": "P1", "page": "P1",
-			"high": "P2", "major": "P2", "error": "P2",
-			"warning": "P3", "average": "P3", "minor": "P3", "medium": "P3",
-			"low": "P4", "info": "P4", "information": "P4",
-			"none": "P5", "debug": "P5",
-		},
-		DefaultPriority: "P3",
 	}
 }
 
@@ -165,8 +153,6 @@ type compiled struct {
 	resolveDelay time.Duration
 	reopenWindow time.Duration
 	retention    time.Duration
-	sevPriority  map[string]incident.Priority
-	defPriority  incident.Priority
 	topoWindow   time.Duration
 	maxHops      int
 	topoLabels   []string
@@ -184,7 +170,6 @@ func (c *Config) compile() (*compiled, error) {
 		resolveDelay: time.Duration(c.ResolveDelay),
 		reopenWindow: time.Duration(c.ReopenWindow),
 		retention:    time.Duration(c.DedupRetention),
-		sevPriority:  map[string]incident.Priority{},
 	}
 	for name, d := range map[string]Duration{
 		"correlate.default_window": c.DefaultWindow, "correlate.resolve_delay": c.ResolveDelay,
@@ -198,14 +183,6 @@ func (c *Config) compile() (*compiled, error) {
 		return nil, errors.New("correlate.default_window: must be positive")
 	}
 	var err error
-	if out.defPriority, err = incident.ParsePriority(c.DefaultPriority); err != nil {
-		return nil, fmt.Errorf("correlate.default_priority: %w", err)
-	}
-	for sev, p := range c.SeverityPriority {
-		if out.sevPriority[strings.ToLower(sev)], err = incident.ParsePriority(p); err != nil {
-			return nil, fmt.Errorf("correlate.severity_priority.%s: %w", sev, err)
-		}
-	}
 	if err := checkLabelNames("correlate.topology.labels", c.Topology.Labels); err != nil {
 		return nil, err
 	}

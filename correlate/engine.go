@@ -25,13 +25,14 @@ type Changes struct {
 	Episodes  []Episode
 	Incidents []incident.Incident
 	Events    []incident.Event
+	Feedback  []Feedback
 	// Stats are deltas since the last Flush.
 	Stats Stats
 }
 
 // Empty reports whether nothing changed.
 func (c *Changes) Empty() bool {
-	return len(c.Episodes) == 0 && len(c.Incidents) == 0 && len(c.Events) == 0 && c.Stats == (Stats{})
+	return len(c.Episodes) == 0 && len(c.Incidents) == 0 && len(c.Events) == 0 && len(c.Feedback) == 0 && c.Stats == (Stats{})
 }
 
 // State is what the engine needs to resume after a restart.
@@ -50,6 +51,9 @@ type Options struct {
 	Config Config
 	// Topology is the CI graph; nil until one is loaded.
 	Topology *topology.Topology
+	// Workflow is the incident lifecycle, priority and SLA policy; nil
+	// uses the defaults.
+	Workflow *incident.Workflow
 	Logger   *slog.Logger
 }
 
@@ -80,6 +84,7 @@ type Engine struct {
 	lastSweep time.Time
 
 	topo *topology.Topology
+	wf   *incident.Workflow
 	// aux holds per-incident grouping state for the incidents in memory.
 	aux map[string]*incAux
 	// members maps an alerting CI to the topology incidents it belongs to;
@@ -95,6 +100,7 @@ type Engine struct {
 	dirtyEp  map[*Episode]struct{}
 	dirtyInc map[*incident.Incident]struct{}
 	events   []incident.Event
+	feedback []Feedback
 	stats    Stats
 }
 
@@ -108,8 +114,15 @@ func New(opts Options) (*Engine, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	wf := opts.Workflow
+	if wf == nil {
+		if wf, err = incident.NewWorkflow(incident.DefaultConfig()); err != nil {
+			return nil, err
+		}
+	}
 	return &Engine{
 		cfg:       cfg,
+		wf:        wf,
 		topo:      opts.Topology,
 		aux:       map[string]*incAux{},
 		members:   map[string]map[string]struct{}{},
@@ -205,7 +218,7 @@ func (e *Engine) Drain() {
 
 // Flush returns the changes since the last Flush.
 func (e *Engine) Flush() Changes {
-	ch := Changes{Events: e.events, Stats: e.stats}
+	ch := Changes{Events: e.events, Feedback: e.feedback, Stats: e.stats}
 	if len(e.dirtyEp) > 0 {
 		ch.Episodes = make([]Episode, 0, len(e.dirtyEp))
 		for ep := range e.dirtyEp {
@@ -222,7 +235,7 @@ func (e *Engine) Flush() Changes {
 		sort.Slice(ch.Incidents, func(i, j int) bool { return ch.Incidents[i].Seq < ch.Incidents[j].Seq })
 		clear(e.dirtyInc)
 	}
-	e.events = nil
+	e.events, e.feedback = nil, nil
 	e.stats = Stats{}
 	return ch
 }
@@ -415,10 +428,7 @@ func (e *Engine) groupRule(r *rule, ep *Episode) {
 	default:
 		in = e.open(ep, MethodRule, r.name, e.ruleTitle(r, ep, shared), shared)
 		in.GroupKey = key
-		if r.priority != 0 {
-			in.Priority = r.priority
-			e.aux[in.ID].fixedPriority = r.priority
-		}
+		e.aux[in.ID].fixedPriority = r.priority
 		e.groups[key] = in
 		expl.Reason = fmt.Sprintf("opened %s: first alert with %s under rule %q", in.ID, describeLabels(r.groupBy, shared), r.name)
 	}
@@ -453,12 +463,47 @@ func (e *Engine) join(in *incident.Incident, ep *Episode, expl *incident.Explana
 	if ep.StartsAt.Before(in.FirstEventAt) {
 		in.FirstEventAt = ep.StartsAt
 	}
-	if p := e.severityPriority(ep); p < in.Priority && (e.aux[in.ID] == nil || e.aux[in.ID].fixedPriority == 0) {
-		in.Priority = p
-		in.Severity = ep.Labels["severity"]
-	}
 	e.memberJoined(in, ep)
+	e.prioritize(in, ep)
+	if in.AlertCount == 1 {
+		e.emit(in, e.wf.Init(in, ep.Labels, e.clock)...)
+	}
 	e.touch(in)
+}
+
+// prioritize sets the incident's priority from the ITIL matrix: urgency
+// from its most urgent severity, impact from the CIs and business services
+// its alerts touch. A rule's fixed priority wins.
+func (e *Engine) prioritize(in *incident.Incident, ep *Episode) {
+	aux := e.aux[in.ID]
+	sev := ep.Labels["severity"]
+	changed := in.Priority == 0
+	if in.Severity == "" || e.wf.Config().Urgency.Urgency(sev) < e.wf.Config().Urgency.Urgency(in.Severity) {
+		if sev != "" {
+			in.Severity = sev
+			changed = true
+		}
+	}
+	if ep.CI != "" {
+		if aux.allCIs == nil {
+			aux.allCIs, aux.services = map[string]struct{}{}, map[string]struct{}{}
+		}
+		if _, ok := aux.allCIs[ep.CI]; !ok {
+			aux.allCIs[ep.CI] = struct{}{}
+			changed = true
+			if svc := e.topo.Services(ep.CI); svc != "" {
+				aux.services[svc] = struct{}{}
+			}
+		}
+	}
+	if !changed {
+		return
+	}
+	if aux.fixedPriority != 0 {
+		e.emit(in, e.wf.SetPriority(in, aux.fixedPriority, e.clock)...)
+		return
+	}
+	e.emit(in, e.wf.Prioritize(in, in.Severity, len(aux.allCIs), len(aux.services), e.clock)...)
 }
 
 func (e *Engine) open(ep *Episode, method, rule, title string, shared map[string]string) *incident.Incident {
@@ -468,8 +513,6 @@ func (e *Engine) open(ep *Episode, method, rule, title string, shared map[string
 		ID:           incident.FormatID(seq),
 		Seq:          seq,
 		Status:       incident.StatusNew,
-		Priority:     e.severityPriority(ep),
-		Severity:     ep.Labels["severity"],
 		Title:        title,
 		Method:       method,
 		Rule:         rule,
@@ -490,25 +533,41 @@ func (e *Engine) open(ep *Episode, method, rule, title string, shared map[string
 }
 
 func (e *Engine) reopen(in *incident.Incident) {
-	from := in.Status
-	in.Status = incident.StatusNew
-	in.ResolvedAt = nil
-	in.Reopens++
-	e.event(in, incident.Event{Kind: "reopened", From: from.String(), To: in.Status.String(),
-		Comment: "its alerts fired again"})
+	evs, err := e.wf.ApplyAuto(in, incident.TriggerAlertsFiring, e.clock)
+	if err != nil {
+		e.logger.Warn("cannot reopen incident", "incident", in.ID, "err", err)
+		return
+	}
+	e.emit(in, evs...)
 }
 
 func (e *Engine) resolve(in *incident.Incident) {
-	from := in.Status
 	at := in.LastEventAt
 	if at.Before(in.OpenedAt) {
 		at = in.OpenedAt
 	}
-	in.Status = incident.StatusResolved
-	in.ResolvedAt = &at
-	e.touch(in)
-	e.event(in, incident.Event{Kind: "resolved", From: from.String(), To: in.Status.String(),
-		Comment: "all its alerts resolved"})
+	evs, err := e.wf.ApplyAuto(in, incident.TriggerAlertsResolved, at)
+	if err != nil {
+		return
+	}
+	e.emit(in, evs...)
+}
+
+// emit appends timeline events that carry their own time and actor.
+func (e *Engine) emit(in *incident.Incident, evs ...incident.Event) {
+	for _, ev := range evs {
+		ev.IncidentID = in.ID
+		if ev.At.IsZero() {
+			ev.At = e.clock
+		}
+		if ev.Actor == "" {
+			ev.Actor = incident.ActorSystem
+		}
+		e.events = append(e.events, ev)
+	}
+	if len(evs) > 0 {
+		e.touch(in)
+	}
 }
 
 func (e *Engine) touch(in *incident.Incident) {
@@ -523,13 +582,6 @@ func (e *Engine) event(in *incident.Incident, ev incident.Event) {
 	ev.Actor = incident.ActorSystem
 	e.events = append(e.events, ev)
 	e.touch(in)
-}
-
-func (e *Engine) severityPriority(ep *Episode) incident.Priority {
-	if p, ok := e.cfg.sevPriority[strings.ToLower(ep.Labels["severity"])]; ok {
-		return p
-	}
-	return e.cfg.defPriority
 }
 
 func (e *Engine) ruleTitle(r *rule, ep *Episode, shared map[string]string) string {

@@ -98,7 +98,7 @@ func TestGroupingByDefaultLabels(t *testing.T) {
 		t.Fatalf("incidents = %d, want 2 (one per cluster)", len(c.incidents))
 	}
 	in := c.incidents["INC-000001"]
-	if in.AlertCount != 12 || in.Priority != incident.P1 || in.Status != incident.StatusNew {
+	if in.AlertCount != 12 || in.Priority != incident.P2 || in.Urgency != incident.High || in.Status != incident.StatusNew {
 		t.Errorf("first incident = %+v", in)
 	}
 	if in.Title != "HostDown on cluster=c1" {
@@ -269,7 +269,6 @@ func TestConfigValidateNamesKey(t *testing.T) {
 		{func(c *Config) { c.Similarity.ScopeLabels = []string{"bad-name"} }, "correlate.similarity.scope_labels[0]"},
 		{func(c *Config) { c.Topology.MaxHops = 0 }, "correlate.topology.max_hops"},
 		{func(c *Config) { c.Flapping.Changes = 1 }, "correlate.flapping.changes"},
-		{func(c *Config) { c.SeverityPriority = map[string]string{"critical": "P9"} }, "correlate.severity_priority.critical"},
 		{func(c *Config) { c.DefaultWindow = 0 }, "correlate.default_window"},
 	} {
 		cfg := DefaultConfig()
