@@ -12,10 +12,10 @@ import (
 
 	"github.com/vigia-noc/vigia/config"
 	"github.com/vigia-noc/vigia/correlate"
+	"github.com/vigia-noc/vigia/incident"
 	"github.com/vigia-noc/vigia/ingest"
 	"github.com/vigia-noc/vigia/journal"
 	"github.com/vigia-noc/vigia/pipeline"
-	"github.com/vigia-noc/vigia/storage/embedded"
 	"github.com/vigia-noc/vigia/topology"
 )
 
@@ -23,17 +23,31 @@ import (
 // the journal, the store, the engine and the pipeline between them.
 type core struct {
 	journal  *journal.Journal
-	store    *embedded.Store
+	store    coreStore
 	engine   *correlate.Engine
 	pipeline *pipeline.Pipeline
 	topology *topology.Topology
+	workflow *incident.Workflow
 	cleanups []func()
 }
 
+// coreOptions are what commands add to the core.
+type coreOptions struct {
+	onCommit func(correlate.Changes)
+}
+
+type coreOption func(*coreOptions)
+
+// withOnCommit hands every committed batch of changes to fn.
+func withOnCommit(fn func(correlate.Changes)) coreOption {
+	return func(o *coreOptions) { o.onCommit = fn }
+}
+
 // openCore builds the core on cfg.Data. now is nil in replay mode.
-func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, now func() time.Time) (*core, error) {
-	if cfg.Store != "embedded" {
-		return nil, fmt.Errorf("store: %q is not available in this build; use \"embedded\"", cfg.Store)
+func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, now func() time.Time, opts ...coreOption) (*core, error) {
+	var co coreOptions
+	for _, o := range opts {
+		o(&co)
 	}
 	c := &core{}
 	release, err := lockDataDir(cfg.Data)
@@ -57,7 +71,7 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg p
 			logger.Error("close journal", "err", err)
 		}
 	})
-	c.store, err = embedded.Open(ctx, cfg.Data)
+	c.store, err = openStore(ctx, cfg, logger)
 	if err != nil {
 		c.close()
 		return nil, err
@@ -72,14 +86,20 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg p
 		c.close()
 		return nil, err
 	}
-	c.engine, err = correlate.New(correlate.Options{Config: cfg.Correlate, Topology: c.topology, Logger: logger})
+	c.workflow, err = incident.NewWorkflow(cfg.Incident)
+	if err != nil {
+		c.close()
+		return nil, fmt.Errorf("incident: %w", err)
+	}
+	c.engine, err = correlate.New(correlate.Options{Config: cfg.Correlate, Topology: c.topology, Workflow: c.workflow, Logger: logger})
 	if err != nil {
 		c.close()
 		return nil, err
 	}
 	c.pipeline, err = pipeline.New(pipeline.Options{
 		Journal: c.journal, Store: c.store, Engine: c.engine, Now: now,
-		TruncateJournal: true, Logger: logger, Registerer: reg,
+		BatchRecords:    pipelineBatchRecords(cfg),
+		TruncateJournal: true, Logger: logger, Registerer: reg, OnCommit: co.onCommit,
 	})
 	if err != nil {
 		c.close()
@@ -114,9 +134,6 @@ func (s journalSink) Put(ctx context.Context, d correlate.Delivery) error {
 	return nil
 }
 
-func openStoreOnly(ctx context.Context, cfg config.Config) (*embedded.Store, error) {
-	if cfg.Store != "embedded" {
-		return nil, fmt.Errorf("store: %q is not available in this build; use \"embedded\"", cfg.Store)
-	}
-	return embedded.Open(ctx, cfg.Data)
+func openStoreOnly(ctx context.Context, cfg config.Config) (coreStore, error) {
+	return openStore(ctx, cfg, nil)
 }

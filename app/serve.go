@@ -19,7 +19,11 @@ import (
 	"github.com/vigia-noc/vigia/api"
 	"github.com/vigia-noc/vigia/auth"
 	"github.com/vigia-noc/vigia/config"
+	"github.com/vigia-noc/vigia/incident"
+	"github.com/vigia-noc/vigia/correlate"
 	"github.com/vigia-noc/vigia/ingest"
+	"github.com/vigia-noc/vigia/notify"
+	"github.com/vigia-noc/vigia/scheduler"
 )
 
 // ServeOptions are the dependencies of Serve that tests replace.
@@ -59,7 +63,11 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	c, err := openCore(ctx, cfg, logger, reg, now)
+	notifier, err := notify.New(notify.Options{Config: cfg.Notify, Logger: logger, Registerer: reg, Now: now})
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	c, err := openCore(ctx, cfg, logger, reg, now, withOnCommit(notifyChanges(notifier)))
 	if err != nil {
 		return err
 	}
@@ -103,6 +111,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	ing.Register(r)
 	rd.Register(r)
 	rd.RegisterTopology(r, &topologyHolder{dir: cfg.Data, p: c.pipeline, cur: c.topology})
+	rd.RegisterActions(r, actions{p: c.pipeline, store: c.store}, now)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -126,6 +135,14 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	defer stopRun()
 	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error { return c.pipeline.Run(gctx) })
+	g.Go(func() error { return notifier.Run(gctx) })
+	sched := scheduler.New(logger, reg)
+	if err := sched.Add("sla", cfg.Jobs.SLA, func(ctx context.Context) error {
+		return c.pipeline.Do(ctx, func(e *correlate.Engine) error { e.CheckSLA(now()); return nil })
+	}); err != nil {
+		return err
+	}
+	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
@@ -153,4 +170,23 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		runErr = errors.Join(runErr, err)
 	}
 	return runErr
+}
+
+// notifyChanges hands the timeline events of every committed batch to the
+// notifier, with the incident as it stands after the batch.
+func notifyChanges(n *notify.Notifier) func(correlate.Changes) {
+	return func(ch correlate.Changes) {
+		if len(ch.Events) == 0 {
+			return
+		}
+		byID := make(map[string]*incident.Incident, len(ch.Incidents))
+		for i := range ch.Incidents {
+			byID[ch.Incidents[i].ID] = &ch.Incidents[i]
+		}
+		for _, ev := range ch.Events {
+			if in := byID[ev.IncidentID]; in != nil {
+				n.Enqueue(notify.FromTimeline(in, ev))
+			}
+		}
+	}
 }

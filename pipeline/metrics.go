@@ -15,11 +15,13 @@ type metrics struct {
 	openIncidents  prometheus.Gauge
 	batchDuration  prometheus.Histogram
 	batchRecords   prometheus.Histogram
+	feedback       *prometheus.CounterVec
+	events         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
-	return &metrics{
+	m := &metrics{
 		deliveries: f.NewCounter(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "correlate",
 			Name: "deliveries_processed_total", Help: "Journal deliveries processed by the correlation engine."}),
 		alerts: f.NewCounter(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "correlate",
@@ -40,5 +42,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		batchRecords: f.NewHistogram(prometheus.HistogramOpts{Namespace: "vigia", Subsystem: "correlate",
 			Name: "batch_records", Help: "Journal records per correlation batch.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11)}),
+		feedback: f.NewCounterVec(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "correlate",
+			Name: "feedback_total", Help: "Analyst decisions (confirm, reject) and corrections (merge, move) by the method and rule that grouped the incident; precision = confirm / (confirm + reject)."},
+			[]string{"method", "rule", "decision"}),
+		events: f.NewCounterVec(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "incident",
+			Name: "events_total", Help: "Incident timeline events by kind: opened, sla_at_risk, sla_breached, escalated."},
+			[]string{"kind"}),
 	}
+	for _, k := range []string{"opened", "sla_at_risk", "sla_breached", "escalated"} {
+		m.events.WithLabelValues(k).Add(0)
+	}
+	return m
 }

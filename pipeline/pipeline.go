@@ -43,6 +43,9 @@ type Options struct {
 	BatchRecords int
 	// TruncateJournal deletes journal segments once applied.
 	TruncateJournal bool
+	// OnCommit, if set, is called with every batch of changes once the
+	// store has it (notifications); it must not block.
+	OnCommit func(correlate.Changes)
 	Logger          *slog.Logger
 	Registerer      prometheus.Registerer
 }
@@ -284,6 +287,7 @@ func (p *Pipeline) commit(ctx context.Context, offset uint64) error {
 		if err == nil {
 			p.unwritten = p.unwritten[1:]
 			p.applied.Store(w.cp.Offset)
+			p.committed(w.ch)
 			backoff = 100 * time.Millisecond
 			continue
 		}
@@ -307,4 +311,20 @@ func (p *Pipeline) commit(ctx context.Context, offset uint64) error {
 type pendingWrite struct {
 	cp storage.Checkpoint
 	ch correlate.Changes
+}
+
+// committed counts what a written batch holds and hands it to OnCommit.
+func (p *Pipeline) committed(ch correlate.Changes) {
+	for _, f := range ch.Feedback {
+		p.m.feedback.WithLabelValues(f.Method, f.Rule, f.Decision).Inc()
+	}
+	for _, ev := range ch.Events {
+		switch ev.Kind {
+		case "opened", "sla_at_risk", "sla_breached", "escalated":
+			p.m.events.WithLabelValues(ev.Kind).Inc()
+		}
+	}
+	if p.opts.OnCommit != nil {
+		p.opts.OnCommit(ch)
+	}
 }

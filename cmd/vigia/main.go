@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // SLA calendars name time zones; images may lack a zone database
 
 	"github.com/vigia-noc/vigia/app"
 	"github.com/vigia-noc/vigia/config"
