@@ -19,7 +19,21 @@ import (
 
 // Actor carries out analyst actions on incidents.
 type Actor interface {
-	Act(ctx context.Context, id string, r incident.Request) (storage.IncidentDetail, error)
+	// Act applies r; with supp (reject only) it also creates a suppression.
+	Act(ctx context.Context, id string, r incident.Request, supp *SuppressSpec) (storage.IncidentDetail, error)
+}
+
+// SuppressSpec asks a rejection to create a suppression: matchers
+// (default: the incident's shared labels) for a duration.
+type SuppressSpec struct {
+	Matchers []string `json:"matchers,omitempty"`
+	Duration string   `json:"duration"`
+}
+
+// actionBody is the JSON body of an action.
+type actionBody struct {
+	incident.Request
+	Suppress *SuppressSpec `json:"suppress,omitempty"`
 }
 
 // MaxActionBytes bounds an action's body.
@@ -49,19 +63,24 @@ func (a *API) RegisterActions(r gin.IRouter, act Actor, now func() time.Time) {
 			badRequest(c, "", "cannot read body")
 			return
 		}
-		var req incident.Request
+		var ab actionBody
 		if len(bytes.TrimSpace(body)) > 0 {
 			dec := json.NewDecoder(bytes.NewReader(body))
 			dec.DisallowUnknownFields()
-			if err := dec.Decode(&req); err != nil {
+			if err := dec.Decode(&ab); err != nil {
 				badRequest(c, "", "invalid JSON body: "+err.Error())
 				return
 			}
 		}
+		if ab.Suppress != nil && action != incident.ActionReject {
+			badRequest(c, "suppress", "only reject can create a suppression")
+			return
+		}
+		req := ab.Request
 		req.Action = action
 		req.Actor = auth.IdentityFrom(c.Request.Context()).Name
 		req.At = now()
-		d, err := act.Act(c.Request.Context(), c.Param("id"), req)
+		d, err := act.Act(c.Request.Context(), c.Param("id"), req, ab.Suppress)
 		var te *correlate.TransitionError
 		switch {
 		case err == nil:

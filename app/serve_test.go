@@ -70,6 +70,20 @@ func waitReady(t *testing.T, url string) {
 	t.Fatal("not ready")
 }
 
+// waitApplied waits until the engine has applied every journaled delivery.
+func waitApplied(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		_, b := call(t, "GET", url+"/readyz", "", nil)
+		if strings.Contains(string(b), `"backlog":0`) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("backlog not applied")
+}
+
 func call(t *testing.T, method, url, token string, body any) (int, []byte) {
 	t.Helper()
 	var r io.Reader
@@ -253,7 +267,7 @@ func TestWorkflowOverHTTP(t *testing.T) {
 	code, body := call(t, "GET", s.url+"/api/v1/incidents/"+a, "t-viewer", nil)
 	var view struct {
 		Incident struct{ Status, Assignee string } `json:"incident"`
-		Timeline []struct{ Kind, Actor string }   `json:"timeline"`
+		Timeline []struct{ Kind, Actor string }    `json:"timeline"`
 	}
 	if code != 200 || json.Unmarshal(body, &view) != nil || view.Incident.Status != "closed" || view.Incident.Assignee != "bob" {
 		t.Fatalf("incident after the workflow: %d %s", code, body)
@@ -331,5 +345,60 @@ notify:
 	// The engine kept working while the other receiver was down.
 	if code, body := call(t, "POST", s.url+"/api/v1/ingest/alertmanager", "", fixture(t, "alertmanager_v4-firing-from-prometheus-1alert.json")); code != 202 {
 		t.Fatalf("ingest after: %d %s", code, body)
+	}
+}
+
+// TestRejectCreatesSuppression rejects an incident with a suppression: the
+// same alerts firing again are stored, marked suppressed, and open nothing.
+func TestRejectCreatesSuppression(t *testing.T) {
+	s := startServer(t, "")
+	now := time.Now().UTC()
+	body := func(start time.Time) []byte {
+		return []byte(fmt.Sprintf(`{"version":"4","status":"firing","receiver":"v","groupKey":"{}:{}","alerts":[
+{"status":"firing","labels":{"alertname":"NoisyProbe","job":"blackbox","target":"a"},"annotations":{},"startsAt":%q,"endsAt":"0001-01-01T00:00:00Z"}]}`,
+			start.Format(time.RFC3339Nano)))
+	}
+	if code, b := call(t, "POST", s.url+"/api/v1/ingest/alertmanager", "", body(now)); code != 202 {
+		t.Fatalf("ingest: %d %s", code, b)
+	}
+	id := firstIncident(t, s.url, "")
+	if code, b := call(t, "POST", s.url+"/api/v1/incidents/"+id+"/reject", "", map[string]any{
+		"reason": "noise", "suppress": map[string]string{"duration": "bogus"}}); code != 400 {
+		t.Fatalf("bad suppression duration: %d %s", code, b)
+	}
+	if code, b := call(t, "POST", s.url+"/api/v1/incidents/"+id+"/reject", "", map[string]any{
+		"reason": "noise", "suppress": map[string]string{"duration": "2h"}}); code != 200 {
+		t.Fatalf("reject: %d %s", code, b)
+	}
+	code, b := call(t, "GET", s.url+"/api/v1/suppressions", "", nil)
+	if code != 200 || !strings.Contains(string(b), `alertname=\"NoisyProbe\"`) {
+		t.Fatalf("suppressions: %d %s", code, b)
+	}
+	// The alert resolves and fires again: a new episode, suppressed.
+	if code, b := call(t, "POST", s.url+"/api/v1/ingest/alertmanager", "", body(now.Add(time.Minute))); code != 202 {
+		t.Fatalf("ingest: %d %s", code, b)
+	}
+	waitApplied(t, s.url)
+	_, b = call(t, "GET", s.url+"/api/v1/incidents", "", nil)
+	if n := strings.Count(string(b), `"id":"INC-`); n != 1 {
+		t.Fatalf("incidents after the suppressed alert: %d: %s", n, b)
+	}
+	// A maintenance window with a bad schedule is refused; a good one is kept.
+	bad := map[string]any{"matchers": []string{`cluster="prod"`}, "schedule": map[string]string{"start": "9am", "duration": "1h"}}
+	if code, b := call(t, "POST", s.url+"/api/v1/suppressions", "", bad); code != 400 {
+		t.Fatalf("bad window: %d %s", code, b)
+	}
+	good := map[string]any{"matchers": []string{`cluster="prod"`}, "schedule": map[string]any{"weekdays": []string{"sun"}, "start": "02:00", "duration": "3h"}}
+	code, b = call(t, "POST", s.url+"/api/v1/suppressions", "", good)
+	if code != 201 {
+		t.Fatalf("window: %d %s", code, b)
+	}
+	var created struct{ ID string }
+	json.Unmarshal(b, &created)
+	if code, _ := call(t, "DELETE", s.url+"/api/v1/suppressions/"+created.ID, "", nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, _ := call(t, "DELETE", s.url+"/api/v1/suppressions/"+created.ID, "", nil); code != 404 {
+		t.Fatalf("delete again: %d", code)
 	}
 }

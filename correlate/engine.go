@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigia-noc/vigia/incident"
+	"github.com/vigia-noc/vigia/suppress"
 	"github.com/vigia-noc/vigia/topology"
 )
 
@@ -17,6 +18,8 @@ type Stats struct {
 	Alerts     int64 `json:"alerts"`
 	// Repeats are notifications of an episode already known.
 	Repeats int64 `json:"repeats"`
+	// Suppressed are new episodes a suppression kept out of incidents.
+	Suppressed int64 `json:"suppressed"`
 }
 
 // Changes is what one or more Process/Advance calls changed: the rows a
@@ -54,6 +57,8 @@ type Options struct {
 	// Workflow is the incident lifecycle, priority and SLA policy; nil
 	// uses the defaults.
 	Workflow *incident.Workflow
+	// Suppressions keep matching alerts out of incidents.
+	Suppressions *suppress.Set
 	Logger   *slog.Logger
 }
 
@@ -85,6 +90,7 @@ type Engine struct {
 
 	topo *topology.Topology
 	wf   *incident.Workflow
+	supp *suppress.Set
 	// aux holds per-incident grouping state for the incidents in memory.
 	aux map[string]*incAux
 	// members maps an alerting CI to the topology incidents it belongs to;
@@ -124,6 +130,7 @@ func New(opts Options) (*Engine, error) {
 		cfg:       cfg,
 		wf:        wf,
 		topo:      opts.Topology,
+		supp:      opts.Suppressions,
 		aux:       map[string]*incAux{},
 		members:   map[string]map[string]struct{}{},
 		under:     map[string]map[string]map[string]int{},
@@ -184,6 +191,9 @@ func (e *Engine) Restore(s State) {
 		}
 	}
 }
+
+// SetSuppressions replaces the suppressions applied to new alerts.
+func (e *Engine) SetSuppressions(s *suppress.Set) { e.supp = s }
 
 // SetTopology replaces the CI graph used for new alerts.
 func (e *Engine) SetTopology(t *topology.Topology) { e.topo = t }
@@ -344,7 +354,12 @@ func (e *Engine) processAlert(d *Delivery, a *Alert) {
 	e.episodes[key] = ep
 	e.dirtyEp[ep] = struct{}{}
 	e.recordChange(ep, ep.StartsAt, true)
-	e.group(ep)
+	if id := e.supp.Match(ep.Labels, ep.StartsAt); id != "" {
+		ep.Suppressed = id
+		e.stats.Suppressed++
+	} else {
+		e.group(ep)
+	}
 	if in := e.incidents[ep.IncidentID]; in != nil {
 		e.fpIncident(ep, in)
 	}

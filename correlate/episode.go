@@ -33,6 +33,9 @@ type Episode struct {
 	Explanation *incident.Explanation `json:"explanation,omitempty"`
 	// CI is the configuration item the alert maps to, when known.
 	CI string `json:"ci,omitempty"`
+	// Suppressed is the id of the suppression or maintenance window that
+	// covered the alert when it started; a suppressed alert opens no incident.
+	Suppressed string `json:"suppressed,omitempty"`
 	// Version increases with every change; stores keep the highest.
 	Version int64 `json:"version"`
 }
