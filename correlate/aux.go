@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"time"
+
 	"github.com/vigia-noc/vigia/incident"
 )
 
@@ -41,20 +43,29 @@ func (e *Engine) memberJoined(in *incident.Incident, ep *Episode) {
 			aux.cis, aux.underKeys = map[string]int{}, map[string]struct{}{}
 		}
 		aux.cis[ep.CI]++
-		addSet(e.members, ep.CI, in.ID)
+		byInc := e.members[ep.CI]
+		if byInc == nil {
+			byInc = map[string]time.Time{}
+			e.members[ep.CI] = byInc
+		}
+		if ep.StartsAt.After(byInc[in.ID]) {
+			byInc[in.ID] = ep.StartsAt
+		}
 		name := ep.Labels["alertname"]
 		for _, h := range e.topo.Ancestors(ep.CI, e.cfg.maxHops) {
 			byInc := e.under[h.ID]
 			if byInc == nil {
-				byInc = map[string]map[string]int{}
+				byInc = map[string]map[string]time.Time{}
 				e.under[h.ID] = byInc
 			}
 			names := byInc[in.ID]
 			if names == nil {
-				names = map[string]int{}
+				names = map[string]time.Time{}
 				byInc[in.ID] = names
 			}
-			names[name]++
+			if ep.StartsAt.After(names[name]) {
+				names[name] = ep.StartsAt
+			}
 			aux.underKeys[h.ID] = struct{}{}
 		}
 	}
@@ -83,7 +94,12 @@ func (e *Engine) unindex(in *incident.Incident) {
 		return
 	}
 	for ci := range aux.cis {
-		delSet(e.members, ci, in.ID)
+		if m := e.members[ci]; m != nil {
+			delete(m, in.ID)
+			if len(m) == 0 {
+				delete(e.members, ci)
+			}
+		}
 	}
 	for a := range aux.underKeys {
 		if m := e.under[a]; m != nil {

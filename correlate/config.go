@@ -63,6 +63,10 @@ type SimilarityConfig struct {
 	// ScopeLabels must be equal (when either alert has them) for two alerts
 	// to be grouped by similarity: e.g. never across clusters.
 	ScopeLabels []string `yaml:"scope_labels"`
+	// CIAlerts also groups by similarity the alerts on CIs that topology
+	// links to nothing (alike alerts on unrelated CIs: a storm of one
+	// alert across many hosts); off, each such alert opens its own incident.
+	CIAlerts bool `yaml:"ci_alerts"`
 }
 
 // FlappingConfig configures flap detection with hysteresis.
@@ -159,6 +163,7 @@ type compiled struct {
 	simWindow    time.Duration
 	simThreshold float64
 	scopeLabels  []string
+	simCIAlerts  bool
 	flapChanges  int
 	flapWindow   time.Duration
 	flapHold     time.Duration
@@ -210,6 +215,7 @@ func (c *Config) compile() (*compiled, error) {
 	}
 	out.topoWindow, out.maxHops, out.topoLabels = time.Duration(c.Topology.Window), c.Topology.MaxHops, c.Topology.Labels
 	out.simWindow, out.simThreshold, out.scopeLabels = time.Duration(c.Similarity.Window), c.Similarity.Threshold, c.Similarity.ScopeLabels
+	out.simCIAlerts = c.Similarity.CIAlerts
 	out.flapChanges, out.flapWindow, out.flapHold = c.Flapping.Changes, time.Duration(c.Flapping.Window), time.Duration(c.Flapping.Hold)
 	seen := map[string]bool{}
 	for i, rc := range c.Rules {

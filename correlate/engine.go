@@ -59,7 +59,7 @@ type Options struct {
 	Workflow *incident.Workflow
 	// Suppressions keep matching alerts out of incidents.
 	Suppressions *suppress.Set
-	Logger   *slog.Logger
+	Logger       *slog.Logger
 }
 
 // Grouping methods, as recorded in explanations and on incidents.
@@ -96,8 +96,8 @@ type Engine struct {
 	// members maps an alerting CI to the topology incidents it belongs to;
 	// under maps an ancestor CI to the topology incidents with alerting
 	// CIs below it (within max hops) and their alert names.
-	members map[string]map[string]struct{}
-	under   map[string]map[string]map[string]int
+	members map[string]map[string]time.Time
+	under   map[string]map[string]map[string]time.Time
 	// simIdx maps a similarity block (alertname) to similarity incidents.
 	simIdx map[string]map[string]struct{}
 	// fps is the state-change history of each alert, for flapping.
@@ -132,8 +132,8 @@ func New(opts Options) (*Engine, error) {
 		topo:      opts.Topology,
 		supp:      opts.Suppressions,
 		aux:       map[string]*incAux{},
-		members:   map[string]map[string]struct{}{},
-		under:     map[string]map[string]map[string]int{},
+		members:   map[string]map[string]time.Time{},
+		under:     map[string]map[string]map[string]time.Time{},
 		simIdx:    map[string]map[string]struct{}{},
 		fps:       map[string]*fpState{},
 		logger:    logger.With("component", "correlate"),
@@ -405,8 +405,14 @@ func (e *Engine) group(ep *Episode) {
 			return
 		}
 	}
-	if ep.CI != "" && e.groupTopology(ep) {
-		return
+	if ep.CI != "" {
+		if e.groupTopology(ep) {
+			return
+		}
+		if !e.cfg.simCIAlerts {
+			e.openTopology(ep)
+			return
+		}
 	}
 	e.groupSimilarity(ep)
 }

@@ -158,6 +158,24 @@ func (e *Engine) groupSimilarity(ep *Episode) {
 	e.join(best, ep, &incident.Explanation{Method: MethodSimilarity, Window: window, Score: round2(bestScore), SharedLabels: shared,
 		Reason: fmt.Sprintf("joined %s: similarity %.2f (threshold %.2f) with its alerts, sharing %s, within %s",
 			best.ID, bestScore, e.cfg.simThreshold, strings.Join(names, ", "), window)})
+	e.unlinkedCI(best, ep)
+}
+
+// unlinkedCI clears the root cause of an incident that an alert joined by
+// similarity from a CI unrelated to that root in the dependency graph: alike
+// symptoms on unrelated CIs do not tell which one is the cause.
+func (e *Engine) unlinkedCI(in *incident.Incident, ep *Episode) {
+	r := in.RootCauseCI
+	if r == "" || ep.CI == "" || ep.CI == r {
+		return
+	}
+	hops := e.cfg.maxHops + 2
+	if e.topo.Path(ep.CI, r, hops) != nil || e.topo.Path(r, ep.CI, hops) != nil {
+		return
+	}
+	in.RootCauseCI, in.RootCauseInferred = "", false
+	e.event(in, incident.Event{Kind: "root_cause", Comment: fmt.Sprintf(
+		"root cause unknown: alike alerts on %s and %s, which do not depend on one another", r, ep.CI)})
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

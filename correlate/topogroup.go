@@ -3,6 +3,7 @@ package correlate
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vigia-noc/vigia/incident"
 )
@@ -28,25 +29,38 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 	x, t, w := ep.CI, ep.StartsAt, e.cfg.topoWindow
 	name := ep.Labels["alertname"]
 	var best *topoCandidate
-	consider := func(id string, score float64, kind, via string, hops int) {
+	// consider weighs a link to an incident; at is the start of the
+	// linked alert, which must lie within the window of this one: a
+	// cascade's alerts start together, so an incident that keeps taking
+	// alerts does not stretch its links.
+	consider := func(id string, at time.Time, score float64, kind, via string, hops int) {
+		if d := t.Sub(at); d > w || d < -w {
+			return
+		}
 		in := e.incidents[id]
-		if in == nil || !in.Status.Open() || !e.inWindow(in, t, w) {
+		if in == nil || !in.Status.Open() {
 			return
 		}
 		if best == nil || score > best.score || (score == best.score && in.Seq < best.in.Seq) {
 			best = &topoCandidate{in: in, score: score, kind: kind, via: via, hops: hops}
 		}
 	}
-	for id := range e.members[x] {
-		consider(id, 1, "same", x, 0)
+	for id, at := range e.members[x] {
+		consider(id, at, 1, "same", x, 0)
 	}
-	for id := range e.under[x] {
-		consider(id, 0.95, "downstream", x, 0)
+	for id, names := range e.under[x] {
+		var latest time.Time
+		for _, at := range names {
+			if at.After(latest) {
+				latest = at
+			}
+		}
+		consider(id, latest, 0.95, "downstream", x, 0)
 	}
 	ancestors := e.topo.Ancestors(x, e.cfg.maxHops)
 	for _, a := range ancestors {
-		for id := range e.members[a.ID] {
-			consider(id, 1-0.05*float64(a.Hops), "upstream", a.ID, a.Hops)
+		for id, at := range e.members[a.ID] {
+			consider(id, at, 1-0.05*float64(a.Hops), "upstream", a.ID, a.Hops)
 		}
 	}
 	symptom := e.cfg.symptoms.MatchString(name)
@@ -55,8 +69,8 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 			break
 		}
 		for id, names := range e.under[a.ID] {
-			if names[name] > 0 {
-				consider(id, 0.8-0.1*float64(a.Hops-1), "sibling", a.ID, a.Hops)
+			if at, ok := names[name]; ok {
+				consider(id, at, 0.8-0.1*float64(a.Hops-1), "sibling", a.ID, a.Hops)
 			}
 		}
 	}
