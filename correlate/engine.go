@@ -102,6 +102,8 @@ type Engine struct {
 	simIdx map[string]map[string]struct{}
 	// fps is the state-change history of each alert, for flapping.
 	fps map[string]*fpState
+	// symptomCache caches which alert names are symptoms.
+	symptomCache map[string]bool
 
 	dirtyEp  map[*Episode]struct{}
 	dirtyInc map[*incident.Incident]struct{}
@@ -127,24 +129,25 @@ func New(opts Options) (*Engine, error) {
 		}
 	}
 	return &Engine{
-		cfg:       cfg,
-		wf:        wf,
-		topo:      opts.Topology,
-		supp:      opts.Suppressions,
-		aux:       map[string]*incAux{},
-		members:   map[string]map[string]time.Time{},
-		under:     map[string]map[string]map[string]time.Time{},
-		simIdx:    map[string]map[string]struct{}{},
-		fps:       map[string]*fpState{},
-		logger:    logger.With("component", "correlate"),
-		nextInc:   1,
-		nextEp:    1,
-		episodes:  map[EpisodeKey]*Episode{},
-		incidents: map[string]*incident.Incident{},
-		groups:    map[string]*incident.Incident{},
-		pending:   map[string]*incident.Incident{},
-		dirtyEp:   map[*Episode]struct{}{},
-		dirtyInc:  map[*incident.Incident]struct{}{},
+		cfg:          cfg,
+		wf:           wf,
+		topo:         opts.Topology,
+		supp:         opts.Suppressions,
+		aux:          map[string]*incAux{},
+		members:      map[string]map[string]time.Time{},
+		under:        map[string]map[string]map[string]time.Time{},
+		simIdx:       map[string]map[string]struct{}{},
+		fps:          map[string]*fpState{},
+		symptomCache: map[string]bool{},
+		logger:       logger.With("component", "correlate"),
+		nextInc:      1,
+		nextEp:       1,
+		episodes:     map[EpisodeKey]*Episode{},
+		incidents:    map[string]*incident.Incident{},
+		groups:       map[string]*incident.Incident{},
+		pending:      map[string]*incident.Incident{},
+		dirtyEp:      map[*Episode]struct{}{},
+		dirtyInc:     map[*incident.Incident]struct{}{},
 	}, nil
 }
 

@@ -48,22 +48,30 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 	for id, at := range e.members[x] {
 		consider(id, at, 1, "same", x, 0)
 	}
+	// Across CIs, only symptoms link: the alerts of the dependent CIs must
+	// look like the consequence of a failure upstream (unreachable, down,
+	// errors, latency), not faults of their own (a disk filling up).
 	for id, names := range e.under[x] {
 		var latest time.Time
-		for _, at := range names {
-			if at.After(latest) {
+		for n, at := range names {
+			if at.After(latest) && e.isSymptom(n) {
 				latest = at
 			}
 		}
-		consider(id, latest, 0.95, "downstream", x, 0)
+		if !latest.IsZero() {
+			consider(id, latest, 0.95, "downstream", x, 0)
+		}
 	}
+	symptom := e.isSymptom(name)
 	ancestors := e.topo.Ancestors(x, e.cfg.maxHops)
 	for _, a := range ancestors {
+		if !symptom {
+			break
+		}
 		for id, at := range e.members[a.ID] {
 			consider(id, at, 1-0.05*float64(a.Hops), "upstream", a.ID, a.Hops)
 		}
 	}
-	symptom := e.cfg.symptoms.MatchString(name)
 	for _, a := range ancestors {
 		if !symptom {
 			break
@@ -183,4 +191,17 @@ func hopsText(n int) string {
 		return "1 hop"
 	}
 	return fmt.Sprintf("%d hops", n)
+}
+
+// isSymptom reports whether an alert name looks like a consequence of an
+// upstream failure; answers are cached per name.
+func (e *Engine) isSymptom(name string) bool {
+	v, ok := e.symptomCache[name]
+	if !ok {
+		v = e.cfg.symptoms.MatchString(name)
+		if len(e.symptomCache) < 100000 {
+			e.symptomCache[name] = v
+		}
+	}
+	return v
 }
