@@ -10,14 +10,19 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigia-noc/vigia/auth"
 	"github.com/vigia-noc/vigia/correlate"
+	"github.com/vigia-noc/vigia/incident"
+	"github.com/vigia-noc/vigia/notify"
+	"github.com/vigia-noc/vigia/problem"
 )
 
 // Config is the whole configuration.
@@ -37,6 +42,21 @@ type Config struct {
 	Auth     AuthConfig    `yaml:"auth"`
 	// Correlate configures deduplication and grouping.
 	Correlate correlate.Config `yaml:"correlate"`
+	// Incident configures the workflow: lifecycle codes, the priority
+	// matrix, categories, assignment, SLA policies and escalation rules.
+	Incident incident.Config `yaml:"incident"`
+	// Notify configures outbound webhook notifications.
+	Notify notify.Config `yaml:"notify"`
+	// Problem configures recurrence detection and problem management.
+	Problem problem.Config `yaml:"problem"`
+	// Jobs are the schedules of the periodic jobs.
+	Jobs JobsConfig `yaml:"jobs"`
+}
+
+// JobsConfig holds the cron schedules ("*/15 * * * *" or "@every 30s").
+type JobsConfig struct {
+	// SLA evaluates SLA clocks and escalation rules.
+	SLA string `yaml:"sla"`
 }
 
 // LogConfig configures logging.
@@ -52,6 +72,10 @@ type ServerConfig struct {
 	WriteTimeout      correlate.Duration `yaml:"write_timeout"`
 	IdleTimeout       correlate.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   correlate.Duration `yaml:"shutdown_timeout"`
+	// TLSCertFile and TLSKeyFile, both set, make the server speak HTTPS
+	// (PEM files, read at start: restart to rotate). Both empty: plain HTTP.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
 }
 
 // IngestConfig configures the webhook endpoints.
@@ -92,6 +116,10 @@ func Default() Config {
 		Ingest:    IngestConfig{MaxBodyBytes: 10 << 20, RetryAfter: correlate.Duration(5 * time.Second), UTF8LabelNames: true},
 		Journal:   JournalConfig{SegmentBytes: 64 << 20, MaxBytes: 4 << 30},
 		Correlate: correlate.DefaultConfig(),
+		Incident:  incident.DefaultConfig(),
+		Notify:    notify.DefaultConfig(),
+		Problem:   problem.DefaultConfig(),
+		Jobs:      JobsConfig{SLA: "@every 30s"},
 	}
 }
 
@@ -109,23 +137,36 @@ func Load(path string) (Config, error) {
 }
 
 // Parse decodes YAML strictly on top of the defaults and validates it.
+// Errors start with the line and the key path they are about:
+// "line 12: correlate.rules[0].matchers[0]: …".
 func Parse(b []byte) (Config, error) {
 	cfg := Default()
+	// The node tree gives the errors their lines; a syntax error fails here,
+	// with its line.
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return Config{}, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		if lerr := locateDecodeError(&root, reflect.TypeFor[Config]()); lerr != nil {
+			return Config{}, lerr
+		}
 		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, withLine(&root, err)
 	}
 	return cfg, nil
 }
 
 // Validate checks every key; errors name the key.
 func (c *Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("listen: %q is not host:port", c.Listen)
+	} else if p, err := strconv.ParseUint(port, 10, 16); err != nil || (p == 0 && port != "0") {
+		return fmt.Errorf("listen: %q: port %q is not a number from 0 to 65535", c.Listen, port)
 	}
 	if c.Data == "" {
 		return errors.New("data: is required")
@@ -152,6 +193,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s: must be positive", name)
 		}
 	}
+	if (c.Server.TLSCertFile == "") != (c.Server.TLSKeyFile == "") {
+		if c.Server.TLSCertFile == "" {
+			return errors.New("server.tls_key_file: server.tls_cert_file is required too (set both or neither)")
+		}
+		return errors.New("server.tls_cert_file: server.tls_key_file is required too (set both or neither)")
+	}
 	if c.Ingest.MaxBodyBytes < 1024 {
 		return errors.New("ingest.max_body_bytes: must be at least 1KiB")
 	}
@@ -161,12 +208,31 @@ func (c *Config) Validate() error {
 	if c.Journal.MaxBytes != 0 && c.Journal.MaxBytes < 2*c.Journal.SegmentBytes {
 		return errors.New("journal.max_bytes: must be 0 (unlimited) or at least twice journal.segment_bytes")
 	}
+	names := make(map[string]int, len(c.Auth.Tokens))
 	for i, t := range c.Auth.Tokens {
+		// Only the configuration is checked: secrets in token_env and
+		// token_file are read by serve, and never logged.
 		if err := t.Validate(); err != nil {
-			return fmt.Errorf("auth.tokens[%d]: %w", i, err)
+			return fmt.Errorf("auth.tokens[%d].%w", i, err)
 		}
+		if j, ok := names[t.Name]; ok {
+			return fmt.Errorf("auth.tokens[%d].name: %q is already used by auth.tokens[%d]", i, t.Name, j)
+		}
+		names[t.Name] = i
 	}
-	return c.Correlate.Validate()
+	if _, err := cron.ParseStandard(c.Jobs.SLA); err != nil {
+		return fmt.Errorf("jobs.sla: %w", err)
+	}
+	if err := c.Correlate.Validate(); err != nil {
+		return err
+	}
+	if err := c.Incident.Validate(); err != nil {
+		return err
+	}
+	if err := c.Notify.Validate(); err != nil {
+		return err
+	}
+	return c.Problem.Validate()
 }
 
 // ByteSize is a size in bytes, written as a number or with a unit (10MiB, 1GB).

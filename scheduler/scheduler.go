@@ -44,15 +44,17 @@ func New(logger *slog.Logger, reg prometheus.Registerer) *Scheduler {
 	logger = logger.With("component", "scheduler")
 	f := promauto.With(reg)
 	cl := cronLogger{logger}
+	// The label is "name", not "job": a "job" label collides with the
+	// target label Prometheus adds and would be renamed exported_job.
 	return &Scheduler{
 		logger: logger,
 		cron:   cron.New(cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl))),
 		runs: f.NewCounterVec(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "scheduler", Name: "jobs_total",
-			Help: "Scheduled job runs."}, []string{"job"}),
+			Help: "Scheduled job runs."}, []string{"name"}),
 		failures: f.NewCounterVec(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "scheduler", Name: "job_failures_total",
-			Help: "Scheduled job runs that failed."}, []string{"job"}),
+			Help: "Scheduled job runs that failed."}, []string{"name"}),
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{Namespace: "vigia", Subsystem: "scheduler", Name: "job_duration_seconds",
-			Help: "Scheduled job run time.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"job"}),
+			Help: "Scheduled job run time.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"name"}),
 	}
 }
 

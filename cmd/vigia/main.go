@@ -73,7 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "vigia %s: %v\n", args[0], err)
+			// Redact: an error may quote the store DSN and its password.
+			fmt.Fprintf(stderr, "vigia %s: %s\n", args[0], config.Redact(err.Error()))
 		}
 		return 1
 	}
