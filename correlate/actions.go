@@ -132,6 +132,9 @@ func (e *Engine) adoptEpisode(ep Episode) *Episode {
 	}
 	p := &ep
 	e.episodes[ep.Key()] = p
+	if !p.Firing() {
+		e.queueExpiry(p)
+	}
 	return p
 }
 

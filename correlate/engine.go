@@ -85,8 +85,12 @@ type Engine struct {
 	groups    map[string]*incident.Incident // group key -> latest incident
 	// pending are incidents with no firing alert, waiting to resolve.
 	pending map[string]*incident.Incident
-	// lastSweep is the clock of the last eviction sweep.
-	lastSweep time.Time
+	// lastSweep and lastSlowSweep are the clocks of the last eviction
+	// sweeps of episodes (every minute) and of the rest (every 15 minutes).
+	lastSweep     time.Time
+	lastSlowSweep time.Time
+	// expiring queues resolved episodes until the dedup retention ends.
+	expiring []expiring
 
 	topo *topology.Topology
 	wf   *incident.Workflow
@@ -160,7 +164,7 @@ func (e *Engine) Retention() (episodes, incidents time.Duration) {
 // Restore loads state saved by a store. Call it before any Process.
 func (e *Engine) Restore(s State) {
 	e.clock = s.Clock
-	e.lastSweep = s.Clock
+	e.lastSweep, e.lastSlowSweep = s.Clock, s.Clock
 	if s.NextIncidentSeq > e.nextInc {
 		e.nextInc = s.NextIncidentSeq
 	}
@@ -187,6 +191,7 @@ func (e *Engine) Restore(s State) {
 		e.recordChange(&ep, ep.StartsAt, true)
 		if !ep.Firing() {
 			e.recordChange(&ep, ep.EndsAt, false)
+			e.queueExpiry(&ep)
 		}
 		if in := e.incidents[ep.IncidentID]; in != nil {
 			e.fpIncident(&ep, in)
@@ -283,11 +288,28 @@ func (e *Engine) advance(now time.Time) {
 // sweep forgets resolved episodes past the dedup retention and incidents
 // past the reopen window.
 func (e *Engine) sweep() {
-	for k, ep := range e.episodes {
-		if !ep.Firing() && e.clock.Sub(ep.LastSeen) > e.cfg.retention && e.clock.Sub(ep.EndsAt) > e.cfg.retention {
-			delete(e.episodes, k)
+	// Resolved episodes wait in a queue ordered (nearly) by expiry; one
+	// seen again since it was queued goes back with its new expiry.
+	for len(e.expiring) > 0 {
+		x := e.expiring[0]
+		if x.at.After(e.clock) {
+			break
 		}
+		e.expiring = e.expiring[1:]
+		ep := e.episodes[x.key]
+		if ep == nil || ep.Firing() {
+			continue
+		}
+		if at := e.expiry(ep); at.After(e.clock) {
+			e.expiring = append(e.expiring, expiring{x.key, at})
+			continue
+		}
+		delete(e.episodes, x.key)
 	}
+	if e.clock.Sub(e.lastSlowSweep) < 15*time.Minute {
+		return
+	}
+	e.lastSlowSweep = e.clock
 	for _, in := range e.incidents {
 		if in.Status.Open() {
 			continue
@@ -302,6 +324,27 @@ func (e *Engine) sweep() {
 			delete(e.fps, fp)
 		}
 	}
+}
+
+// expiring is a resolved episode and when it may leave memory.
+type expiring struct {
+	key EpisodeKey
+	at  time.Time
+}
+
+// expiry is when a resolved episode may leave memory: the dedup retention
+// after both its end and its latest notification.
+func (e *Engine) expiry(ep *Episode) time.Time {
+	at := ep.EndsAt
+	if ep.LastSeen.After(at) {
+		at = ep.LastSeen
+	}
+	return at.Add(e.cfg.retention)
+}
+
+// queueExpiry queues a resolved episode for eviction.
+func (e *Engine) queueExpiry(ep *Episode) {
+	e.expiring = append(e.expiring, expiring{ep.Key(), e.expiry(ep)})
 }
 
 // forget drops an incident from memory and from every index.
@@ -378,6 +421,7 @@ func (e *Engine) resolveEpisode(ep *Episode, endsAt time.Time) {
 		ep.EndsAt = ep.StartsAt
 	}
 	e.recordChange(ep, ep.EndsAt, false)
+	e.queueExpiry(ep)
 	in := e.incidents[ep.IncidentID]
 	if in == nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -182,8 +183,20 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	var c common
 	c.register(fs, false)
 	out := fs.String("export", "", "write the export document (contract §5) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the replay to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if fs.NArg() == 0 {
 		return errors.New("no replay file given")
