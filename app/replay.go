@@ -16,6 +16,7 @@ import (
 	"github.com/vigia-noc/vigia/correlate"
 	"github.com/vigia-noc/vigia/export"
 	"github.com/vigia-noc/vigia/ingest"
+	"github.com/vigia-noc/vigia/topology"
 )
 
 // ReplayLine is one line of a replay file (contract §3).
@@ -114,6 +115,21 @@ func Replay(ctx context.Context, opts ReplayOptions) (ReplaySummary, error) {
 		return sum, err
 	}
 	sum = ReplaySummary{Deliveries: t.Deliveries, Alerts: t.Alerts, Episodes: t.Episodes, Incidents: t.Incidents}
+	// Problem detection over the whole replayed history, at its end.
+	if ps, ok := c.store.(problemStore); ok {
+		probs, err := newProblems(opts.Config.Problem, ps, func() *topology.Topology { return c.topology }, nil)
+		if err != nil {
+			return sum, err
+		}
+		if _, err := probs.Detect(ctx, c.engine.Clock(), time.Time{}); err != nil {
+			return sum, fmt.Errorf("replay: %w", err)
+		}
+		all, err := ps.Problems(ctx)
+		if err != nil {
+			return sum, err
+		}
+		sum.Problems = int64(len(all))
+	}
 	if opts.Export != "" {
 		if err := writeExportFile(ctx, opts.Export, c.store, time.Time{}); err != nil {
 			return sum, err

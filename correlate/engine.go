@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigia-noc/vigia/incident"
+	"github.com/vigia-noc/vigia/problem"
 	"github.com/vigia-noc/vigia/suppress"
 	"github.com/vigia-noc/vigia/topology"
 )
@@ -59,7 +60,10 @@ type Options struct {
 	Workflow *incident.Workflow
 	// Suppressions keep matching alerts out of incidents.
 	Suppressions *suppress.Set
-	Logger       *slog.Logger
+	// Signer computes problem signatures for known-error matching; nil
+	// uses the defaults.
+	Signer *problem.Signer
+	Logger *slog.Logger
 }
 
 // Grouping methods, as recorded in explanations and on incidents.
@@ -108,6 +112,9 @@ type Engine struct {
 	fps map[string]*fpState
 	// symptomCache caches which alert names are symptoms.
 	symptomCache map[string]bool
+	// kedb maps problem signatures to known errors.
+	kedb   map[string]KnownError
+	signer *problem.Signer
 
 	dirtyEp  map[*Episode]struct{}
 	dirtyInc map[*incident.Incident]struct{}
@@ -125,6 +132,12 @@ func New(opts Options) (*Engine, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	signer := opts.Signer
+	if signer == nil {
+		if signer, err = problem.NewSigner(problem.DefaultConfig()); err != nil {
+			return nil, err
+		}
 	}
 	wf := opts.Workflow
 	if wf == nil {
@@ -535,6 +548,7 @@ func (e *Engine) join(in *incident.Incident, ep *Episode, expl *incident.Explana
 	e.prioritize(in, ep)
 	if in.AlertCount == 1 {
 		e.emit(in, e.wf.Init(in, ep.Labels, e.clock)...)
+		e.matchKnownError(in, ep)
 	}
 	e.touch(in)
 }

@@ -14,12 +14,18 @@ import (
 
 	"github.com/vigia-noc/vigia/correlate"
 	"github.com/vigia-noc/vigia/incident"
+	"github.com/vigia-noc/vigia/problem"
 )
 
 // Source is what export reads from a store.
 type Source interface {
 	ForEachIncident(ctx context.Context, since time.Time, fn func(incident.Incident, []correlate.Episode) error) error
 	ForEachUnassigned(ctx context.Context, since time.Time, fn func(correlate.Episode) error) error
+}
+
+// ProblemSource is implemented by stores that keep problems.
+type ProblemSource interface {
+	Problems(ctx context.Context) ([]problem.Problem, error)
 }
 
 // Alert is an alert episode as exported.
@@ -101,9 +107,30 @@ func Write(ctx context.Context, w io.Writer, src Source, since time.Time) error 
 		}
 		first = false
 	}
+	var problems []Problem
+	problemOf := map[string]string{}
+	if ps, ok := src.(ProblemSource); ok {
+		list, err := ps.Problems(ctx)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		for _, p := range list {
+			ids := p.IncidentIDs
+			if ids == nil {
+				ids = []string{}
+			}
+			problems = append(problems, Problem{ID: p.ID, Status: p.Status.String(), Signature: p.Signature, IncidentIDs: ids})
+			for _, id := range p.IncidentIDs {
+				problemOf[id] = p.ID
+			}
+		}
+	}
 	bw.WriteString("{\n\"incidents\": [\n")
 	err := src.ForEachIncident(ctx, since, func(in incident.Incident, eps []correlate.Episode) error {
 		sep()
+		if in.ProblemID == "" {
+			in.ProblemID = problemOf[in.ID]
+		}
 		return enc.Encode(IncidentOf(&in, eps))
 	})
 	if err != nil {
@@ -118,7 +145,15 @@ func Write(ctx context.Context, w io.Writer, src Source, since time.Time) error 
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	bw.WriteString("],\n\"problems\": []\n}\n")
+	bw.WriteString("],\n\"problems\": [\n")
+	first = true
+	for _, p := range problems {
+		sep()
+		if err := enc.Encode(p); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	bw.WriteString("]\n}\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}

@@ -180,8 +180,10 @@ type Incident struct {
 	RootCauseInferred bool `json:"root_cause_inferred,omitempty"`
 	// Flapping is set while one of the incident's alerts keeps firing and
 	// resolving; the incident then resolves only after a quiet hold time.
-	Flapping   bool   `json:"flapping,omitempty"`
-	ProblemID  string `json:"problem_id,omitempty"`
+	Flapping  bool   `json:"flapping,omitempty"`
+	ProblemID string `json:"problem_id,omitempty"`
+	// Workaround is the known error's workaround when the incident matches one.
+	Workaround string `json:"workaround,omitempty"`
 	MergedInto string `json:"merged_into,omitempty"`
 
 	// Counters kept by the correlation engine.
