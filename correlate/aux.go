@@ -52,6 +52,15 @@ func (e *Engine) memberJoined(in *incident.Incident, ep *Episode) {
 			byInc[in.ID] = ep.StartsAt
 		}
 		name := ep.Labels["alertname"]
+		kk := kindKey(ep.CI, e.isSymptom(name))
+		byKind := e.sameKind[kk]
+		if byKind == nil {
+			byKind = map[string]time.Time{}
+			e.sameKind[kk] = byKind
+		}
+		if ep.StartsAt.After(byKind[in.ID]) {
+			byKind[in.ID] = ep.StartsAt
+		}
 		for _, h := range e.topo.Ancestors(ep.CI, e.cfg.maxHops) {
 			byInc := e.under[h.ID]
 			if byInc == nil {
@@ -94,10 +103,15 @@ func (e *Engine) unindex(in *incident.Incident) {
 		return
 	}
 	for ci := range aux.cis {
-		if m := e.members[ci]; m != nil {
-			delete(m, in.ID)
-			if len(m) == 0 {
-				delete(e.members, ci)
+		for _, idx := range []struct {
+			m map[string]map[string]time.Time
+			k string
+		}{{e.members, ci}, {e.sameKind, kindKey(ci, true)}, {e.sameKind, kindKey(ci, false)}} {
+			if m := idx.m[idx.k]; m != nil {
+				delete(m, in.ID)
+				if len(m) == 0 {
+					delete(idx.m, idx.k)
+				}
 			}
 		}
 	}
@@ -130,4 +144,12 @@ func delSet(m map[string]map[string]struct{}, k, v string) {
 			delete(m, k)
 		}
 	}
+}
+
+// kindKey indexes a CI's alerts by whether they are symptoms.
+func kindKey(ci string, symptom bool) string {
+	if symptom {
+		return ci + "\x00s"
+	}
+	return ci + "\x00f"
 }

@@ -105,7 +105,10 @@ type Engine struct {
 	// under maps an ancestor CI to the topology incidents with alerting
 	// CIs below it (within max hops) and their alert names.
 	members map[string]map[string]time.Time
-	under   map[string]map[string]map[string]time.Time
+	// sameKind maps a CI and whether an alert is a symptom to the topology
+	// incidents with such alerts on it.
+	sameKind map[string]map[string]time.Time
+	under    map[string]map[string]map[string]time.Time
 	// simIdx maps a similarity block (alertname) to similarity incidents.
 	simIdx map[string]map[string]struct{}
 	// fps is the state-change history of each alert, for flapping.
@@ -152,6 +155,7 @@ func New(opts Options) (*Engine, error) {
 		supp:         opts.Suppressions,
 		aux:          map[string]*incAux{},
 		members:      map[string]map[string]time.Time{},
+		sameKind:     map[string]map[string]time.Time{},
 		under:        map[string]map[string]map[string]time.Time{},
 		simIdx:       map[string]map[string]struct{}{},
 		fps:          map[string]*fpState{},

@@ -45,7 +45,11 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 			best = &topoCandidate{in: in, score: score, kind: kind, via: via, hops: hops}
 		}
 	}
-	for id, at := range e.members[x] {
+	// On one CI, symptoms join symptoms and faults join faults: a host
+	// that becomes unreachable with its switch has nothing to do with the
+	// disk that was filling up on it.
+	symptom := e.isSymptom(name)
+	for id, at := range e.sameKind[kindKey(x, symptom)] {
 		consider(id, at, 1, "same", x, 0)
 	}
 	// Across CIs, only symptoms link: the alerts of the dependent CIs must
@@ -62,7 +66,6 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 			consider(id, latest, 0.95, "downstream", x, 0)
 		}
 	}
-	symptom := e.isSymptom(name)
 	ancestors := e.topo.Ancestors(x, e.cfg.maxHops)
 	for _, a := range ancestors {
 		if !symptom {
