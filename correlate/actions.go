@@ -151,6 +151,12 @@ func (e *Engine) openManual(from *incident.Incident, first *Episode, r incident.
 // moveEpisodes moves episodes from one incident to another and keeps both
 // incidents' counters.
 func (e *Engine) moveEpisodes(from, to *incident.Incident, eps []*Episode, r incident.Request) {
+	if aux := e.aux[from.ID]; aux != nil {
+		aux.episodes = slices.DeleteFunc(aux.episodes, func(x *Episode) bool { return slices.Contains(eps, x) })
+	}
+	if aux := e.aux[to.ID]; aux != nil {
+		aux.episodes = append(aux.episodes, eps...)
+	}
 	for _, ep := range eps {
 		from.AlertCount--
 		to.AlertCount++

@@ -16,6 +16,8 @@ type incAux struct {
 	reps []*simRep
 	// simNames are the alert names under which it is indexed for similarity.
 	simNames map[string]struct{}
+	// episodes are the member episodes in memory, for merges.
+	episodes []*Episode
 	// fixedPriority is a rule's priority, which severities do not change.
 	fixedPriority incident.Priority
 	// allCIs and services are the CIs and business services its alerts
@@ -34,6 +36,12 @@ func (e *Engine) memberJoined(in *incident.Incident, ep *Episode) {
 		aux = &incAux{}
 		e.aux[in.ID] = aux
 	}
+	aux.episodes = append(aux.episodes, ep)
+	e.indexMember(in, aux, ep)
+}
+
+// indexMember indexes a member episode for topology and similarity.
+func (e *Engine) indexMember(in *incident.Incident, aux *incAux, ep *Episode) {
 	switch in.Method {
 	case MethodTopology:
 		if ep.CI == "" {

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,5 +211,28 @@ func TestLateAlertLandsInItsIncident(t *testing.T) {
 	c.add(e.Flush())
 	if got := c.episodes[4].IncidentID; got != "INC-000001" {
 		t.Fatalf("late alert went to %s: %v", got, incidentsOf(c))
+	}
+}
+
+func TestCascadeMergesIncidentsItLinks(t *testing.T) {
+	e := topoEngine(t)
+	deliver(e, t0, ciAlert("HighLatency", map[string]string{"service": "svc-1"}, t0))
+	deliver(e, t0.Add(10*time.Second), ciAlert("HighErrorRate", map[string]string{"service": "svc-2"}, t0.Add(10*time.Second)))
+	var c collect
+	c.add(e.Flush())
+	if len(c.incidents) != 2 {
+		t.Fatalf("before the database alert: %v", incidentsOf(c))
+	}
+	deliver(e, t0.Add(30*time.Second), ciAlert("PostgresSlowQueries", map[string]string{"ci": "db-orders"}, t0.Add(20*time.Second)))
+	c.add(e.Flush())
+	if st := c.incidents["INC-000002"].Status; st != incident.StatusMerged {
+		t.Fatalf("INC-000002 = %v, want merged: %v", st, incidentsOf(c))
+	}
+	in := c.incidents["INC-000001"]
+	if in.AlertCount != 3 || in.RootCauseCI != "db-orders" || in.RootCauseInferred {
+		t.Fatalf("merged incident = %+v", in)
+	}
+	if ex := c.episodes[2].Explanation; ex.Method != MethodTopology || !strings.Contains(ex.Reason, "merged from INC-000002") {
+		t.Errorf("moved alert explanation = %+v", ex)
 	}
 }

@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +30,10 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 	x, t, w := ep.CI, ep.StartsAt, e.cfg.topoWindow
 	name := ep.Labels["alertname"]
 	var best *topoCandidate
+	// strong are the incidents linked through a dependency path (not only
+	// a shared ancestor): an alert that links several of them shows they
+	// are one cascade, and they are merged.
+	strong := map[string]*topoCandidate{}
 	// consider weighs a link to an incident; at is the start of the
 	// linked alert, which must lie within the window of this one: a
 	// cascade's alerts start together, so an incident that keeps taking
@@ -41,8 +46,14 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 		if in == nil || !in.Status.Open() {
 			return
 		}
+		c := &topoCandidate{in: in, score: score, kind: kind, via: via, hops: hops}
+		if kind == "downstream" || kind == "same" {
+			if strong[id] == nil || score > strong[id].score {
+				strong[id] = c
+			}
+		}
 		if best == nil || score > best.score || (score == best.score && in.Seq < best.in.Seq) {
-			best = &topoCandidate{in: in, score: score, kind: kind, via: via, hops: hops}
+			best = c
 		}
 	}
 	// On one CI, symptoms join symptoms and faults join faults: a host
@@ -111,6 +122,20 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 	}
 	e.join(in, ep, expl)
 	e.updateRoot(in, ep)
+	if len(strong) > 1 || (len(strong) == 1 && strong[in.ID] == nil) {
+		ids := make([]string, 0, len(strong))
+		for id, c := range strong {
+			// Only an alert upstream of another incident's alerts explains
+			// them: it merges that incident.
+			if id != in.ID && c.kind == "downstream" {
+				ids = append(ids, id)
+			}
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			e.mergeCascade(e.incidents[id], in, ep, strong[id])
+		}
+	}
 	return true
 }
 
@@ -133,7 +158,12 @@ func (e *Engine) pathFromMember(in *incident.Incident, ci string) []string {
 // or the nearest CI that all of them depend on when none is upstream of
 // the others (inferred: it raises no alert of its own).
 func (e *Engine) updateRoot(in *incident.Incident, ep *Episode) {
-	x, r := ep.CI, in.RootCauseCI
+	e.updateRootCI(in, ep.CI, alertnameOr(ep))
+}
+
+// updateRootCI updates the root cause for a CI x that alerts in the incident.
+func (e *Engine) updateRootCI(in *incident.Incident, x, alertname string) {
+	r := in.RootCauseCI
 	hops := e.cfg.maxHops + 2
 	aux := e.aux[in.ID]
 	alerting := func(ci string) bool { return aux != nil && aux.cis[ci] > 0 }
@@ -163,7 +193,7 @@ func (e *Engine) updateRoot(in *incident.Incident, ep *Episode) {
 	e.event(in, incident.Event{Kind: "root_cause", Comment: fmt.Sprintf("root cause CI %s (%s)", newRoot, how),
 		Data: map[string]string{"ci": newRoot}})
 	if in.Method == MethodTopology {
-		title := fmt.Sprintf("%s on %s", alertnameOr(ep), newRoot)
+		title := fmt.Sprintf("%s on %s", alertname, newRoot)
 		if inferred {
 			title = fmt.Sprintf("%s suspected: alerts on CIs that depend on it", newRoot)
 		}
@@ -207,4 +237,31 @@ func (e *Engine) isSymptom(name string) bool {
 		}
 	}
 	return v
+}
+
+// mergeCascade merges src into dst: an alert of dst (ep) is linked through
+// the dependency graph to src's alerts as well, so both are one cascade.
+func (e *Engine) mergeCascade(src, dst *incident.Incident, ep *Episode, link *topoCandidate) {
+	if src == nil || src == dst || !src.Status.Open() || src.Method != MethodTopology {
+		return
+	}
+	reason := fmt.Sprintf("%s on %s links it to both incidents (via %s)", alertnameOr(ep), ep.CI, link.via)
+	req := incident.Request{Action: incident.ActionMerge, Actor: incident.ActorSystem, At: e.clock, Into: dst.ID,
+		Comment: "one cascade: " + reason}
+	evs, err := e.wf.Apply(src, req)
+	if err != nil {
+		return
+	}
+	e.emit(src, evs...)
+	aux := e.aux[src.ID]
+	moving := append([]*Episode(nil), aux.episodes...)
+	e.moveEpisodes(src, dst, moving, req)
+	for _, m := range moving {
+		m.Explanation = &incident.Explanation{Method: MethodTopology, Window: formatWindow(e.cfg.topoWindow), Score: link.score,
+			CIPath: []string{m.CI}, Reason: fmt.Sprintf("merged from %s into %s: %s", src.ID, dst.ID, reason)}
+		e.indexMember(dst, e.aux[dst.ID], m)
+	}
+	if src.RootCauseCI != "" {
+		e.updateRootCI(dst, src.RootCauseCI, alertnameOr(ep))
+	}
 }
