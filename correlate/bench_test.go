@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -68,4 +69,42 @@ func benchTopology(b *testing.B) *topology.Topology {
 		b.Fatal(err)
 	}
 	return t
+}
+
+// BenchmarkMemoryPerActiveAlert holds 200,000 firing alerts (of 100 alert
+// names on 20,000 hosts of a topology) and reports the heap they take per
+// alert, after a garbage collection.
+func BenchmarkMemoryPerActiveAlert(b *testing.B) {
+	const active = 200_000
+	for n := 0; n < b.N; n++ {
+		e, err := New(Options{Config: DefaultConfig(), Topology: benchTopology(b)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d := Delivery{Source: SourceAlertmanager, Alerts: make([]Alert, 100)}
+		clock := t0
+		for i := 0; i < active; i += 100 {
+			clock = clock.Add(time.Second)
+			for j := range d.Alerts {
+				k := i + j
+				ls := map[string]string{"alertname": fmt.Sprintf("Alert%d", k%100), "instance": fmt.Sprintf("host-%d:9100", k%2000),
+					"job": "node", "cluster": "c1", "severity": "warning", "shard": fmt.Sprint(k / 2000)}
+				d.Alerts[j] = Alert{Fingerprint: LabelsFingerprint(ls), Labels: ls, Status: StatusFiring, StartsAt: clock,
+					StartsAtRaw: clock.Format(time.RFC3339Nano), Annotations: map[string]string{"summary": "something is wrong"}}
+			}
+			d.ReceivedAt = clock
+			e.Process(&d)
+			e.Flush()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if e.ActiveEpisodes() != active {
+			b.Fatalf("active episodes = %d", e.ActiveEpisodes())
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/active, "bytes/alert")
+		b.ReportMetric(float64(e.OpenIncidents()), "incidents")
+	}
 }
