@@ -45,9 +45,9 @@ type Options struct {
 	TruncateJournal bool
 	// OnCommit, if set, is called with every batch of changes once the
 	// store has it (notifications); it must not block.
-	OnCommit func(correlate.Changes)
-	Logger          *slog.Logger
-	Registerer      prometheus.Registerer
+	OnCommit   func(correlate.Changes)
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
 }
 
 // Pipeline moves records from the journal through the engine into the store.

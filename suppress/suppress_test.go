@@ -68,4 +68,3 @@ func TestValidateNamesField(t *testing.T) {
 		}
 	}
 }
-
