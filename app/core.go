@@ -16,19 +16,21 @@ import (
 	"github.com/vigia-noc/vigia/ingest"
 	"github.com/vigia-noc/vigia/journal"
 	"github.com/vigia-noc/vigia/pipeline"
+	"github.com/vigia-noc/vigia/suppress"
 	"github.com/vigia-noc/vigia/topology"
 )
 
 // core is the durable part every command shares: the data directory lock,
 // the journal, the store, the engine and the pipeline between them.
 type core struct {
-	journal  *journal.Journal
-	store    coreStore
-	engine   *correlate.Engine
-	pipeline *pipeline.Pipeline
-	topology *topology.Topology
-	workflow *incident.Workflow
-	cleanups []func()
+	journal      *journal.Journal
+	store        coreStore
+	engine       *correlate.Engine
+	pipeline     *pipeline.Pipeline
+	topology     *topology.Topology
+	workflow     *incident.Workflow
+	suppressions *suppress.Set
+	cleanups     []func()
 }
 
 // coreOptions are what commands add to the core.
@@ -91,7 +93,13 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg p
 		c.close()
 		return nil, fmt.Errorf("incident: %w", err)
 	}
-	c.engine, err = correlate.New(correlate.Options{Config: cfg.Correlate, Topology: c.topology, Workflow: c.workflow, Logger: logger})
+	c.suppressions, err = loadSuppressions(cfg.Data)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	c.engine, err = correlate.New(correlate.Options{Config: cfg.Correlate, Topology: c.topology, Workflow: c.workflow,
+		Suppressions: c.suppressions, Logger: logger})
 	if err != nil {
 		c.close()
 		return nil, err

@@ -86,3 +86,8 @@ func writeFileAtomic(path string, b []byte) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// topologyHolderRef reads the current topology of a holder.
+type topologyHolderRef struct{ h *topologyHolder }
+
+func (r *topologyHolderRef) get() *topology.Topology { return r.h.Topology() }

@@ -2,13 +2,16 @@
 # scripts/test.sh: the one command that runs Vigia's whole test suite.
 #
 # Works on a fresh Debian machine that has Go: it installs what the tests need
-# first (a C compiler for -race, a real Alertmanager for the e2e webhook test),
+# first (a C compiler for -race, a real Alertmanager for the e2e webhook test,
+# Debian's ClickHouse server for the ClickHouse store's tests),
 # then checks formatting, vets, runs every test with the race detector, and
 # gives every fuzz target a short run.
 #
 # Environment:
 #   FUZZTIME            time per fuzz target (default 10s; 0 or "off" skips the fuzz pass)
 #   VIGIA_TEST_TIMEOUT  go test -timeout for the main run (default 20m)
+#   VIGIA_CLICKHOUSE_DSN  ClickHouse for the storage tests (default: install and
+#                       start Debian's clickhouse-server, clickhouse://127.0.0.1:9000/vigia_test)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -70,14 +73,39 @@ fi
 echo "alertmanager module version: $(am_version)"
 export VIGIA_ALERTMANAGER_BIN="$TOOLS_BIN/alertmanager"
 
+section "tools: ClickHouse (Debian's clickhouse-server, for the storage/clickhouse tests)"
+# The ClickHouse tests (conformance suite, crash/retry, cluster schema,
+# replay equivalence, outage) run in the main go test pass below; they skip
+# only when VIGIA_CLICKHOUSE_DSN is unset, and this section always sets it.
+# An already set VIGIA_CLICKHOUSE_DSN (an external server) is kept as is.
+if [ -z "${VIGIA_CLICKHOUSE_DSN:-}" ]; then
+	if ! command -v clickhouse-server >/dev/null 2>&1 || ! command -v clickhouse-client >/dev/null 2>&1; then
+		apt_install clickhouse-server clickhouse-client
+	fi
+	if clickhouse-client -q 'SELECT 1' >/dev/null 2>&1; then
+		echo "already running"
+	else
+		# The package starts no service here: run the server in the background.
+		SUDO=""
+		[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+		mkdir -p "$ROOT/.tools"
+		nohup $SUDO clickhouse-server --config-file=/etc/clickhouse-server/config.xml \
+			>"$ROOT/.tools/clickhouse-server.log" 2>&1 </dev/null &
+		for _ in $(seq 1 120); do
+			clickhouse-client -q 'SELECT 1' >/dev/null 2>&1 && break
+			sleep 0.5
+		done
+		if ! clickhouse-client -q 'SELECT 1' >/dev/null 2>&1; then
+			echo "clickhouse-server did not answer within 60s; its log:" >&2
+			tail -n 50 "$ROOT/.tools/clickhouse-server.log" >&2 || true
+			exit 1
+		fi
+	fi
+	export VIGIA_CLICKHOUSE_DSN="clickhouse://127.0.0.1:9000/vigia_test"
+fi
+echo "ClickHouse $(clickhouse-client -q 'SELECT version()' 2>/dev/null || echo '(external)'); VIGIA_CLICKHOUSE_DSN=$VIGIA_CLICKHOUSE_DSN"
+
 # --- Later steps, not needed yet -------------------------------------------
-# section "tools: ClickHouse"
-#   apt_install clickhouse-server clickhouse-client
-#   clickhouse-server --config-file=/etc/clickhouse-server/config.xml >/tmp/clickhouse.log 2>&1 &
-#   wait until `clickhouse-client -q 'SELECT 1'` answers, then
-#   export VIGIA_CLICKHOUSE_DSN=clickhouse://127.0.0.1:9000/vigia_test
-#   and run `go test -tags integration ./storage/...`.
-#
 # section "tools: Chromium (web UI tests)"
 #   apt_install chromium
 #   export VIGIA_CHROMIUM_BIN=/usr/bin/chromium

@@ -1,6 +1,6 @@
 -- Vigia's ClickHouse schema for a cluster: ReplicatedMergeTree tables
 -- (<name>_local) on every node, and Distributed tables with the names Vigia
--- queries. It is the cluster variant of schema.sql (migration 0001_init);
+-- queries. It is the cluster variant of schema.sql (migrations 0001_init, 0002_problems, 0003_feedback);
 -- see docs/clickhouse.md.
 --
 -- Before running it:
@@ -155,3 +155,44 @@ FROM vigia.episodes_local;
 
 INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0001_init', now()
 WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0001_init') = 0;
+
+-- migration 0002_problems: problems are written by the problem jobs in one
+-- insert per save; sharded by seq, so all versions of one are on one shard.
+CREATE TABLE IF NOT EXISTS vigia.problems_local ON CLUSTER vigia_cluster (
+	seq     Int64,
+	version Int64,
+	saved   Int64,
+	id      String,
+	status  String,
+	data    String
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/vigia/problems_local', '{replica}', saved)
+ORDER BY (seq, version);
+
+CREATE TABLE IF NOT EXISTS vigia.problems ON CLUSTER vigia_cluster AS vigia.problems_local
+ENGINE = Distributed(vigia_cluster, vigia, problems_local, intHash64(seq));
+
+INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0002_problems', now()
+WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0002_problems') = 0;
+
+-- migration 0003_feedback: written with the batches, sharded by incident.
+CREATE TABLE IF NOT EXISTS vigia.feedback_local ON CLUSTER vigia_cluster (
+	feedback_key String,
+	commit_id    UInt64,
+	at           Int64,
+	actor        String,
+	incident_id  String,
+	method       String,
+	rule         String,
+	decision     String,
+	reason       String,
+	alerts       Int64,
+	ts           DateTime
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/vigia/feedback_local', '{replica}')
+PARTITION BY toYYYYMM(ts)
+ORDER BY (ts, feedback_key);
+
+CREATE TABLE IF NOT EXISTS vigia.feedback ON CLUSTER vigia_cluster AS vigia.feedback_local
+ENGINE = Distributed(vigia_cluster, vigia, feedback_local, cityHash64(incident_id));
+
+INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0003_feedback', now()
+WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0003_feedback') = 0;

@@ -130,3 +130,39 @@ FROM vigia.episodes;
 
 INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0001_init', now()
 WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0001_init') = 0;
+
+-- migration 0002_problems
+
+CREATE TABLE IF NOT EXISTS vigia.problems (
+	seq     Int64,
+	version Int64,
+	saved   Int64,
+	id      String,
+	status  String,
+	data    String
+) ENGINE = ReplacingMergeTree(saved)
+ORDER BY (seq, version);
+
+INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0002_problems', now()
+WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0002_problems') = 0;
+
+-- migration 0003_feedback
+
+CREATE TABLE IF NOT EXISTS vigia.feedback (
+	feedback_key String,
+	commit_id    UInt64,
+	at           Int64,
+	actor        String,
+	incident_id  String,
+	method       String,
+	rule         String,
+	decision     String,
+	reason       String,
+	alerts       Int64,
+	ts           DateTime
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(ts)
+ORDER BY (ts, feedback_key);
+
+INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0003_feedback', now()
+WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0003_feedback') = 0;

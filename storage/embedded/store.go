@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -106,6 +107,7 @@ const (
 	metaDeliveries = "deliveries"
 	metaAlerts     = "alerts"
 	metaRepeats    = "repeats"
+	metaSuppressed = "suppressed"
 )
 
 // Apply writes a batch of changes and the checkpoint in one transaction.
@@ -173,7 +175,12 @@ ON CONFLICT(seq) DO UPDATE SET status=excluded.status, priority=excluded.priorit
 		}
 	}
 	if len(ch.Events) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO timeline(incident_id, at, data) VALUES (?, ?, ?)`)
+		keys, err := storage.EventKeys(cp.Offset, ch.Events)
+		if err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO timeline(incident_id, at, event_key, data) VALUES (?, ?, ?, ?)
+ON CONFLICT(event_key) DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -184,10 +191,31 @@ ON CONFLICT(seq) DO UPDATE SET status=excluded.status, priority=excluded.priorit
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.ExecContext(ctx, ev.IncidentID, ev.At.UnixNano(), data); err != nil {
+			if _, err := stmt.ExecContext(ctx, ev.IncidentID, ev.At.UnixNano(), keys[i], data); err != nil {
 				return fmt.Errorf("timeline of %s: %w", ev.IncidentID, err)
 			}
 		}
+	}
+	// Stats are counted once per journal position: a batch that does not
+	// move the checkpoint past the stored offset was counted already (the
+	// same batch applied twice).
+	var stored string
+	err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaOffset).Scan(&stored)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("checkpoint: %w", err)
+	default:
+		n, err := strconv.ParseUint(stored, 10, 64)
+		if err != nil {
+			return fmt.Errorf("checkpoint: stored offset: %w", err)
+		}
+		if cp.Offset <= n {
+			ch.Stats = correlate.Stats{}
+		}
+	}
+	if err := applyTrends(ctx, tx, cp, ch); err != nil {
+		return err
 	}
 	set := func(k, v string) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, k, v)
@@ -210,7 +238,8 @@ ON CONFLICT(seq) DO UPDATE SET status=excluded.status, priority=excluded.priorit
 			return fmt.Errorf("checkpoint: %w", err)
 		}
 	}
-	for k, n := range map[string]int64{metaDeliveries: ch.Stats.Deliveries, metaAlerts: ch.Stats.Alerts, metaRepeats: ch.Stats.Repeats} {
+	for k, n := range map[string]int64{metaDeliveries: ch.Stats.Deliveries, metaAlerts: ch.Stats.Alerts,
+		metaRepeats: ch.Stats.Repeats, metaSuppressed: ch.Stats.Suppressed} {
 		if err := add(k, n); err != nil {
 			return fmt.Errorf("stats: %w", err)
 		}
@@ -514,7 +543,7 @@ func (s *Store) Totals(ctx context.Context) (storage.Totals, error) {
 	if err != nil {
 		return t, fmt.Errorf("totals: %w", err)
 	}
-	t.Deliveries, t.Alerts, t.Repeats = m[metaDeliveries], m[metaAlerts], m[metaRepeats]
+	t.Deliveries, t.Alerts, t.Repeats, t.Suppressed = m[metaDeliveries], m[metaAlerts], m[metaRepeats], m[metaSuppressed]
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM episodes`).Scan(&t.Episodes); err != nil {
 		return t, fmt.Errorf("totals: %w", err)
 	}
