@@ -301,3 +301,36 @@ func TestCodecRoundTrip(t *testing.T) {
 		t.Error("unknown encoding accepted")
 	}
 }
+
+func TestCodecReadsV1AndRejectsCorruption(t *testing.T) {
+	v1 := []byte(`{"src":"alertmanager","rcv":1767607200000000000,"al":[{"f":"0123456789abcdef","s":"firing","l":{"alertname":"A"},"st":1767607200000000000,"sr":"2026-01-05T10:00:00Z"}]}`)
+	d, err := DecodeDelivery(append([]byte{1}, v1...))
+	if err != nil || len(d.Alerts) != 1 || d.Alerts[0].Labels["alertname"] != "A" || !d.Alerts[0].EndsAt.IsZero() {
+		t.Fatalf("v1: %+v %v", d, err)
+	}
+	b, _ := EncodeDelivery(&d)
+	for cut := 1; cut < len(b); cut++ {
+		if _, err := DecodeDelivery(b[:cut]); err == nil {
+			t.Fatalf("a record cut at %d of %d bytes decoded", cut, len(b))
+		}
+	}
+}
+
+func FuzzDecodeDelivery(f *testing.F) {
+	d := Delivery{Source: SourceGrafana, ReceivedAt: t0, Alerts: []Alert{resolved("A", "h1", t0, t0.Add(time.Minute))}}
+	b, _ := EncodeDelivery(&d)
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := DecodeDelivery(b)
+		if err != nil {
+			return
+		}
+		again, err := EncodeDelivery(&d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeDelivery(again); err != nil {
+			t.Fatalf("re-encoded delivery does not decode: %v", err)
+		}
+	})
+}
