@@ -119,11 +119,16 @@ type Engine struct {
 	kedb   map[string]KnownError
 	signer *problem.Signer
 
-	dirtyEp  map[*Episode]struct{}
-	dirtyInc map[*incident.Incident]struct{}
-	events   []incident.Event
-	feedback []Feedback
-	stats    Stats
+	dirtyEp map[*Episode]struct{}
+	// repeated are episodes whose only change is a repeat notification;
+	// they are written at most RepeatFlush of processing time later.
+	repeated        map[*Episode]struct{}
+	lastRepeatFlush time.Time
+	flushRepeats    bool
+	dirtyInc        map[*incident.Incident]struct{}
+	events          []incident.Event
+	feedback        []Feedback
+	stats           Stats
 }
 
 // New returns an engine with empty state.
@@ -168,6 +173,7 @@ func New(opts Options) (*Engine, error) {
 		groups:       map[string]*incident.Incident{},
 		pending:      map[string]*incident.Incident{},
 		dirtyEp:      map[*Episode]struct{}{},
+		repeated:     map[*Episode]struct{}{},
 		dirtyInc:     map[*incident.Incident]struct{}{},
 	}, nil
 }
@@ -245,15 +251,32 @@ func (e *Engine) Process(d *Delivery) {
 // whose resolve delay has passed.
 func (e *Engine) Advance(now time.Time) { e.advance(now) }
 
+// RepeatFlush bounds how long the repeat counters of an episode may wait
+// to be written: repeats are most notifications, so writing each would
+// rewrite the episode for nothing but a counter.
+const RepeatFlush = 10 * time.Second
+
+// FlushRepeats makes the next Flush include every pending repeat counter.
+func (e *Engine) FlushRepeats() { e.flushRepeats = true }
+
 // Drain resolves every incident whose alerts have all resolved, as if the
 // resolve delay (or flapping hold) had passed: the end of a replay.
 func (e *Engine) Drain() {
+	e.flushRepeats = true
 	e.advance(e.clock.Add(max(e.cfg.resolveDelay, e.cfg.flapHold)))
 }
 
 // Flush returns the changes since the last Flush.
 func (e *Engine) Flush() Changes {
 	ch := Changes{Events: e.events, Feedback: e.feedback, Stats: e.stats}
+	if len(e.repeated) > 0 && (e.flushRepeats || e.clock.Sub(e.lastRepeatFlush) >= RepeatFlush) {
+		for ep := range e.repeated {
+			e.dirtyEp[ep] = struct{}{}
+		}
+		clear(e.repeated)
+		e.lastRepeatFlush = e.clock
+	}
+	e.flushRepeats = false
 	if len(e.dirtyEp) > 0 {
 		ch.Episodes = make([]Episode, 0, len(e.dirtyEp))
 		for ep := range e.dirtyEp {
@@ -386,9 +409,13 @@ func (e *Engine) processAlert(d *Delivery, a *Alert) {
 			ep.LastSeen = d.ReceivedAt
 		}
 		ep.Version++
-		e.dirtyEp[ep] = struct{}{}
 		if ep.Firing() && a.Status == StatusResolved {
+			e.dirtyEp[ep] = struct{}{}
 			e.resolveEpisode(ep, a.EndsAt)
+		} else {
+			// A plain repeat changes only counters: it is written with
+			// the next batch at most RepeatFlush later.
+			e.repeated[ep] = struct{}{}
 		}
 		// A firing notification of a resolved episode is a late re-send:
 		// a new firing period always has a new startsAt.

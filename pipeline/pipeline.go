@@ -205,7 +205,8 @@ func (p *Pipeline) runCommand(ctx context.Context, c command) {
 	c.done <- err
 }
 
-// CatchUp applies every durable record and returns.
+// CatchUp applies every durable record and returns, with every pending
+// repeat counter written.
 func (p *Pipeline) CatchUp(ctx context.Context) error {
 	if err := p.load(ctx); err != nil {
 		return err
@@ -216,7 +217,8 @@ func (p *Pipeline) CatchUp(ctx context.Context) error {
 			return err
 		}
 		if n == 0 {
-			return nil
+			p.opts.Engine.FlushRepeats()
+			return p.commit(ctx, p.read)
 		}
 	}
 }
