@@ -63,5 +63,5 @@ func pipelineBatchRecords(cfg config.Config) int {
 	if isClickHouse(cfg) {
 		return 4096
 	}
-	return 0 // the pipeline's default
+	return 2048
 }

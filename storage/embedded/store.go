@@ -512,13 +512,26 @@ func (s *Store) ForEachIncident(ctx context.Context, since time.Time, fn func(in
 	if err != nil {
 		return fmt.Errorf("export incidents: %w", err)
 	}
-	for _, in := range incs {
-		eps, err := s.queryEpisodes(ctx, `WHERE incident_id = ? ORDER BY id`, in.ID)
-		if err != nil {
-			return fmt.Errorf("export incident %s: %w", in.ID, err)
+	// The alerts of a chunk of incidents come in one query.
+	const chunk = 500
+	for start := 0; start < len(incs); start += chunk {
+		part := incs[start:min(start+chunk, len(incs))]
+		args := make([]any, len(part))
+		for i, in := range part {
+			args[i] = in.ID
 		}
-		if err := fn(in, eps); err != nil {
-			return err
+		eps, err := s.queryEpisodes(ctx, `WHERE incident_id IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY id`, args...)
+		if err != nil {
+			return fmt.Errorf("export incidents: %w", err)
+		}
+		byIncident := make(map[string][]correlate.Episode, len(part))
+		for _, ep := range eps {
+			byIncident[ep.IncidentID] = append(byIncident[ep.IncidentID], ep)
+		}
+		for _, in := range part {
+			if err := fn(in, byIncident[in.ID]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
