@@ -123,3 +123,19 @@ func TestCheckSLABreachesOnTime(t *testing.T) {
 		t.Fatalf("at 1h: events %v", got)
 	}
 }
+
+func TestKnownErrorLinksNewIncident(t *testing.T) {
+	e := topoEngine(t)
+	a := ciAlert("DiskFull", map[string]string{"instance": "host-a-05:9100"}, t0)
+	in := incident.Incident{RootCauseCI: "host-a-05"}
+	ep := Episode{Labels: a.Labels, CI: "host-a-05"}
+	sig := e.signer.Signature(SignatureInput(&in, []Episode{ep}, e.topo))
+	e.SetKnownErrors([]KnownError{{ProblemID: "PRB-000001", SignatureKey: sig.Key, Workaround: "rotate the logs"}})
+	deliver(e, t0, a)
+	var c collect
+	c.add(e.Flush())
+	got := c.incidents["INC-000001"]
+	if got.ProblemID != "PRB-000001" || got.Workaround != "rotate the logs" {
+		t.Fatalf("incident = %+v, want linked to the known error", got)
+	}
+}

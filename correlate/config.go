@@ -81,7 +81,7 @@ type FlappingConfig struct {
 
 // DefaultSymptoms matches the alert names of unavailability symptoms, which
 // the dependents of a failed CI raise together.
-const DefaultSymptoms = `(?i)(down|unreachable|unavailable|unresponsive|timeout|timed.?out|latency|slow|errors?|fail|loss|lost|connect|link|ping|heartbeat|absent|stale|noresponse)`
+const DefaultSymptoms = `(?i)(down|unreachable|unavailable|unresponsive|timeout|timed.?out|latency|slow|error.?rate|5xx|connect|link.?down|ping|heartbeat|absent|stale|noresponse|probe.?fail)`
 
 // RuleConfig is one grouping rule.
 type RuleConfig struct {

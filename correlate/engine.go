@@ -158,6 +158,7 @@ func New(opts Options) (*Engine, error) {
 		wf:           wf,
 		topo:         opts.Topology,
 		supp:         opts.Suppressions,
+		signer:       signer,
 		aux:          map[string]*incAux{},
 		members:      map[string]map[string]time.Time{},
 		sameKind:     map[string]map[string]time.Time{},
