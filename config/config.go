@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"reflect"
@@ -85,6 +86,19 @@ type IngestConfig struct {
 	// UTF8LabelNames accepts any UTF-8 label name, as Prometheus 3 and
 	// Alertmanager 0.28+ may send; false keeps to [a-zA-Z_][a-zA-Z0-9_]*.
 	UTF8LabelNames bool `yaml:"utf8_label_names"`
+	// RateLimit bounds each sender's requests; off by default.
+	RateLimit RateLimitConfig `yaml:"rate_limit"`
+}
+
+// RateLimitConfig is a token bucket per sender: a token's name when tokens
+// are configured, else the client address. Over it ingest answers 429 with
+// Retry-After.
+type RateLimitConfig struct {
+	// RequestsPerSecond is the steady rate allowed to one sender; 0 is off.
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	// Burst is how many requests a sender may make at once; 0 means
+	// requests_per_second rounded up.
+	Burst int `yaml:"burst"`
 }
 
 // JournalConfig configures the on-disk journal.
@@ -97,6 +111,17 @@ type JournalConfig struct {
 // AuthConfig configures bearer tokens. No tokens: no authentication.
 type AuthConfig struct {
 	Tokens []auth.TokenConfig `yaml:"tokens"`
+	// FailedLogins locks out client addresses that present too many
+	// invalid tokens.
+	FailedLogins FailedLoginsConfig `yaml:"failed_logins"`
+}
+
+// FailedLoginsConfig: after Max invalid tokens from one client address,
+// every request from it gets 429 with Retry-After until its allowance,
+// which refills at Max per Window, allows one more. Max 0 turns it off.
+type FailedLoginsConfig struct {
+	Max    int                `yaml:"max"`
+	Window correlate.Duration `yaml:"window"`
 }
 
 // Default returns the configuration used when a key is absent.
@@ -115,10 +140,11 @@ func Default() Config {
 		},
 		Ingest:    IngestConfig{MaxBodyBytes: 10 << 20, RetryAfter: correlate.Duration(5 * time.Second), UTF8LabelNames: true},
 		Journal:   JournalConfig{SegmentBytes: 64 << 20, MaxBytes: 4 << 30},
+		Auth:      AuthConfig{FailedLogins: FailedLoginsConfig{Max: 100, Window: correlate.Duration(time.Minute)}},
 		Correlate: correlate.DefaultConfig(),
 		Incident:  incident.DefaultConfig(),
 		Notify:    notify.DefaultConfig(),
-		Problem:   problem.DefaultConfig(),
+		Problem:   defaultProblem(),
 		Jobs:      JobsConfig{SLA: "@every 30s"},
 	}
 }
@@ -140,6 +166,11 @@ func Load(path string) (Config, error) {
 // Errors start with the line and the key path they are about:
 // "line 12: correlate.rules[0].matchers[0]: …".
 func Parse(b []byte) (Config, error) {
+	cfg, err := parse(b)
+	return cfg, oneLine(err)
+}
+
+func parse(b []byte) (Config, error) {
 	cfg := Default()
 	// The node tree gives the errors their lines; a syntax error fails here,
 	// with its line.
@@ -160,6 +191,23 @@ func Parse(b []byte) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// oneLine keeps an error on one line (`vigia config check` prints one): a
+// value quoted in it may hold line breaks. Found by FuzzParse.
+func oneLine(err error) error {
+	if err == nil || !strings.ContainsAny(err.Error(), "\r\n") {
+		return err
+	}
+	return oneLineError{err}
+}
+
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(e.err.Error())
+}
+
+func (e oneLineError) Unwrap() error { return e.err }
 
 // Validate checks every key; errors name the key.
 func (c *Config) Validate() error {
@@ -202,6 +250,14 @@ func (c *Config) Validate() error {
 	if c.Ingest.MaxBodyBytes < 1024 {
 		return errors.New("ingest.max_body_bytes: must be at least 1KiB")
 	}
+	switch rl := c.Ingest.RateLimit; {
+	case rl.RequestsPerSecond < 0 || math.IsNaN(rl.RequestsPerSecond) || math.IsInf(rl.RequestsPerSecond, 0):
+		return fmt.Errorf("ingest.rate_limit.requests_per_second: %v must be 0 (off) or a positive number", rl.RequestsPerSecond)
+	case rl.Burst < 0:
+		return fmt.Errorf("ingest.rate_limit.burst: %d must not be negative", rl.Burst)
+	case rl.Burst > 0 && rl.RequestsPerSecond == 0:
+		return errors.New("ingest.rate_limit.burst: has no effect without ingest.rate_limit.requests_per_second")
+	}
 	if c.Journal.SegmentBytes < 1<<20 {
 		return errors.New("journal.segment_bytes: must be at least 1MiB")
 	}
@@ -219,6 +275,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("auth.tokens[%d].name: %q is already used by auth.tokens[%d]", i, t.Name, j)
 		}
 		names[t.Name] = i
+	}
+	if fl := c.Auth.FailedLogins; fl.Max < 0 {
+		return fmt.Errorf("auth.failed_logins.max: %d must be 0 (off) or positive", fl.Max)
+	} else if fl.Max > 0 && fl.Window <= 0 {
+		return errors.New("auth.failed_logins.window: must be positive")
 	}
 	if _, err := cron.ParseStandard(c.Jobs.SLA); err != nil {
 		return fmt.Errorf("jobs.sla: %w", err)
@@ -268,4 +329,14 @@ func ParseByteSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: want bytes or a number with KiB, MiB, GiB, KB, MB, GB", s)
 	}
 	return n * mult, nil
+}
+
+// defaultProblem is the problem package's default with recurrence by class
+// and by CI off: on a large estate alike faults on many CIs of one type, or
+// many kinds of fault on one busy CI, recur constantly without one cause.
+// Signature recurrence (the same fault on the same target) stays on.
+func defaultProblem() problem.Config {
+	c := problem.DefaultConfig()
+	c.ByClass, c.ByCI = false, false
+	return c
 }
