@@ -214,9 +214,10 @@ detection and the export) on the whole replay file.
   days; *large* 6 datacenters and about 3,000 CIs over 14 days. Each fault is one true incident: switch and core-router
   cascades (about 40% with a silent root: the failing device raises no alert itself), database slowdowns with the
   services that use them, singletons on hosts and other CIs, pairs of unrelated faults in one datacenter starting within
-  60 s of each other, alerts flapping about twenty times in an hour, recurring faults (a nightly full disk, an uplink or a
-  BGP session dropping every few days, a nightly failed backup: the truth's problems), and alerts that map to no CI
-  (bursts of one cause, and unrelated ones overlapping). Deliveries emulate Alertmanager (group_by alertname and cluster,
+  60 s of each other, alerts flapping about twenty times in an hour, recurring faults (the truth's problems: a nightly
+  full disk, an uplink or a BGP session dropping every few days, a nightly failed backup; at the large scale also a
+  nightly failed CronJob and a database slowing down every working morning; 3 problems at the small scale, 12 at the
+  large), and alerts that map to no CI (bursts of one cause, and unrelated ones overlapping). Deliveries emulate Alertmanager (group_by alertname and cluster,
   group_wait 30s, group_interval 5m, repeat_interval 4h, send_resolved, an HA pair sending some notifications twice, a
   few deliveries minutes late), with about 5% Grafana webhooks and 5% generic events.
 - **Episodes** are matched by fingerprint and start instant; an unassigned alert counts as an incident of its own.
@@ -231,9 +232,23 @@ detection and the export) on the whole replay file.
   most of its episodes) names that CI; *(silent root)* restricts it to roots that raised no alert themselves.
 - **flapping in one**: share of flapping true incidents whose episodes are all in exactly one predicted incident (the
   medians table shows the worst seed).
-- **problem P / R**: a predicted problem matches the true recurring problem that more than half of its incidents'
-  episodes belong to; precision is the share of predicted problems that match one, recall the share of true problems
-  matched. n/a when the export lists no problems.
+- **Recurring problems in the truth** (the definition is in \`sim/doc.go\`): one fault on one target occurring as 3 or
+  more incidents within 14 days (Vigia's default \`min_incidents\` and \`window\`). The target of an alert is its
+  fault's root-cause CI, or for a fault with no CI its values of the scope labels (cluster, namespace, service, job,
+  instance, host, ...): labels such as zone, cronjob, queue or domain do not tell targets apart. Every other fault is
+  one-off: the simulator places no alert of one-off faults on one target 3 or more times within 14 days (nor the alert
+  names of a whole one-off incident), and none on a problem's target; a test checks this with Vigia's own signatures,
+  and that recurrence detection on the truth's own incidents proposes exactly the truth's problems. Recurrence of one
+  alert name across the CIs of a type (a *class* problem, "DiskFull @ type=host") or of different alerts on one CI (a
+  *per-CI* problem, "any alert @ ci=…") is not a problem of the truth: at the simulated rates (about one host
+  singleton per host and day) every alert name recurs across hosts, and most hosts have several incidents a week.
+- **problem P / R**: a predicted problem matches the truth problem that more than half of its incidents' episodes
+  belong to. Precision is the share of predicted problems (of every kind: signature, class, per-CI) that match a truth
+  problem; recall the share of truth problems matched by at least one predicted problem. So when Vigia splits one
+  truth problem into two predicted problems (a DiskWillFillIn4Hours signature apart from the DiskFull one), both count
+  as right for precision and the truth problem counts once for recall. Precision is n/a when the export lists no
+  problems (recall is then 0). The per-run section below lists the predicted problems by kind (read from the
+  signature text), which predicted problems found each truth problem, and the unmatched signature problems.
 - **Baselines**: *none* puts every episode in its own incident. *groupKey* opens an incident with the first new episode of
   an Alertmanager groupKey and closes it when that group's notification says "resolved" (as a pager keyed on the
   groupKey would); Grafana and generic-event deliveries group by source and alertname the same way. Baselines name no
@@ -241,7 +256,7 @@ detection and the export) on the whole replay file.
 
 ## By fault class
 
-<details><summary>Vigia's scores by fault class, for every run</summary>
+<details><summary>Vigia's scores by fault class, and its problems, for every run</summary>
 $(cat "$CLASSES")
 
 </details>

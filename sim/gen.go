@@ -44,6 +44,8 @@ const (
 	ClassRecurIface    = "recurring_interface"
 	ClassRecurBGP      = "recurring_bgp"
 	ClassRecurBackup   = "recurring_backup"
+	ClassRecurJob      = "recurring_job"
+	ClassRecurDBSlow   = "recurring_db_slowdown"
 )
 
 // fault is one true incident and the alert episodes it causes.
@@ -61,6 +63,7 @@ type fault struct {
 // episode is one firing period of one alert, and how it travels.
 type episode struct {
 	f           *fault
+	name        string // the alert rule's name (a Grafana rule's title is another alertname)
 	via         via
 	ci          string // CI the alert maps to, "" none
 	labels      map[string]string
@@ -101,15 +104,21 @@ type gen struct {
 
 	faults   []*fault
 	occ      map[string][]span // fingerprint -> episodes already placed
-	count    map[string]int    // recurrence key -> one-off faults placed
-	reserved map[string]bool   // recurrence keys owned by recurring problems
+	count    map[string]int    // draw key -> one-off faults placed
+	reserved map[string]bool   // draw keys owned by recurring problems
 	seq      int
+
+	// The recurrence rule (recur.go): recurrence key -> start of every
+	// one-off fault counted under it, and -> the problem owning it.
+	oneOff map[string][]time.Time
+	owned  map[string]string
 }
 
-// maxOneOff bounds how often one recurrence key (a CI and an alert, a
-// switch's cascade, ...) occurs as a one-off fault, so that only the
-// recurring problems recur three times or more.
-const maxOneOff = 2
+// maxOneOff bounds how often one draw key (a CI and an alert, a switch's
+// cascade, ...) is drawn for a one-off fault. It only spares the
+// generators draws that admit (recur.go) would refuse: admit is what
+// guarantees that one-off faults do not recur.
+const maxOneOff = RecurMin - 1
 
 // otherFaultGap is the least time between two episodes of one alert that
 // belong to different faults.
@@ -155,8 +164,9 @@ func (g *gen) newFault(class, root string, start time.Time) *fault {
 func (g *gen) allowed(key string) bool { return !g.reserved[key] && g.count[key] < maxOneOff }
 
 // commit places f if its episodes do not collide with episodes of the same
-// alerts already placed. A collision drops the episode, or the whole fault
-// when atomic. It reports whether f was placed, and counts keys for it.
+// alerts already placed, and if it obeys the recurrence rule (admit). A
+// collision drops the episode, or the whole fault when atomic. It reports
+// whether f was placed, and counts draw keys for it.
 func (g *gen) commit(f *fault, atomic bool, keys ...string) bool {
 	kept := make([]*episode, 0, len(f.eps))
 	pending := map[string][]span{}
@@ -190,6 +200,9 @@ func (g *gen) commit(f *fault, atomic bool, keys ...string) bool {
 		return false
 	}
 	f.eps = kept
+	if !g.admit(f) {
+		return false
+	}
 	for _, fp := range order {
 		g.occ[fp] = append(g.occ[fp], pending[fp]...)
 	}
@@ -222,7 +235,7 @@ type force struct {
 // Alertmanager, Grafana or generic events as drawn from d's shares.
 func (g *gen) alert(f *fault, d def, t target, start, end time.Time, fv force) *episode {
 	g.seq++
-	ep := &episode{f: f, ci: t.ci, seq: g.seq}
+	ep := &episode{f: f, name: d.name, ci: t.ci, seq: g.seq}
 	v := viaAlertmanager
 	x := g.r.Float64()
 	switch {
@@ -570,7 +583,7 @@ func (g *gen) flapping(t0 time.Time) bool {
 	default:
 		q := pick(g, queueNames)
 		d = defQueueBacklog
-		t = queueTarget(dc, q)
+		t = queueTarget(dc, g.r.IntN(rabbitClusters), q)
 		t.evSource = "rabbitmq-monitor"
 	}
 	key := "flap|" + t.name + "|" + d.name
@@ -619,14 +632,51 @@ var (
 	queueNames = []string{"orders.created", "payments.settled", "emails.outbound", "invoices.render", "stock.updates",
 		"search.reindex", "webhooks.dispatch", "shipments.label", "audit.events", "sms.outbound"}
 	kafkaTopics = []string{"clickstream", "orders", "payments", "inventory", "notifications", "audit", "metrics-raw"}
-	cronJobs    = []string{"nightly-report", "db-vacuum", "cache-warmup", "invoice-export", "gdpr-purge", "sitemap", "token-cleanup"}
-	dnsZones    = []string{"example.com", "example.net", "internal.example.com", "example.io"}
-	products    = []string{"oracle-db", "vmware-vsphere", "splunk", "jira", "confluence", "rhel-satellite"}
+	// cronJobs are the CronJobs of every datacenter's Kubernetes cluster,
+	// each in its team's namespace.
+	cronJobs = []struct{ name, namespace string }{{"nightly-report", "reporting"}, {"db-vacuum", "dba"},
+		{"cache-warmup", "storefront"}, {"invoice-export", "billing"}, {"gdpr-purge", "privacy"}, {"sitemap", "seo"},
+		{"token-cleanup", "identity"}}
+	// dnsZones are transferred to a secondary name server of their own in
+	// every datacenter (ns2, ns3, ...).
+	dnsZones = []string{"example.com", "example.net", "internal.example.com", "example.io"}
+	products = []string{"oracle-db", "vmware-vsphere", "splunk", "jira", "confluence", "rhel-satellite"}
 )
 
-func queueTarget(dc *datacenter, q string) target {
+// Per datacenter, the RabbitMQ and Kafka clusters and the backup servers:
+// a fault of one of them alerts with its instance, so that faults of
+// different ones are faults of different targets.
+const (
+	rabbitClusters = 3
+	kafkaClusters  = 3
+	backupServers  = 3
+)
+
+func rabbitInstance(dc *datacenter, c int) string {
+	return "rabbitmq-" + dc.name + "-" + switchLetter(c) + "-0"
+}
+
+// queueTarget is a queue of RabbitMQ cluster c of dc.
+func queueTarget(dc *datacenter, c int, q string) target {
+	broker := rabbitInstance(dc, c)
 	return target{name: q, cluster: dc.name, labels: map[string]string{"queue": q, "vhost": "/", "job": "rabbitmq",
-		"instance": "rabbitmq-" + dc.name + "-0:15692"}, evLabels: map[string]string{"queue": q, "broker": "rabbitmq-" + dc.name}}
+		"instance": broker + ":15692"}, evLabels: map[string]string{"queue": q, "broker": broker}}
+}
+
+// backupServer is the backup server that holds the backups of dc's i-th
+// database.
+func backupServer(dc *datacenter, i int) string {
+	return "backup-" + dc.name + "-0" + strconv.Itoa(1+i%backupServers)
+}
+
+func backupTarget(dc *datacenter, set, server string) target {
+	return target{name: set, cluster: dc.name, labels: map[string]string{"backup_set": set, "job": "backup-exporter",
+		"instance": server + ":9400"}}
+}
+
+func cronTarget(dc *datacenter, job, namespace string) target {
+	return target{name: job, cluster: dc.name, labels: map[string]string{"cronjob": job, "namespace": namespace,
+		"job": "kube-state-metrics", "instance": "kube-state-metrics-" + dc.name + ":8080"}}
 }
 
 // noCIBurst: one cause, several alerts of one name within minutes, none
@@ -655,42 +705,55 @@ func (g *gen) noCIBurst(t0 time.Time) bool {
 				evLabels: map[string]string{"domain": domain}}
 			g.alert(f, defCert, t, t0.Add(g.uniform(0, 4*time.Minute)), t0.Add(dur).Add(g.uniform(0, 10*time.Minute)), fv)
 		}
-	case 1: // a backup server fails: several backup sets fail
-		server := "backup-" + dc.name
+	case 1: // a backup server fails: several of its backup sets fail
+		k := g.r.IntN(backupServers)
+		server := backupServer(dc, k)
 		key = "noci|backup|" + server
 		if !g.allowed(key) {
 			return false
 		}
+		var dbs []*node
+		for i, db := range dc.dbs {
+			if i%backupServers == k {
+				dbs = append(dbs, db)
+			}
+		}
+		if len(dbs) == 0 {
+			return false
+		}
 		f = g.newFault(ClassNoCIBurst, "", t0)
 		dur := g.logn(90*time.Minute, 0.5, 20*time.Minute, 6*time.Hour)
-		for _, db := range pickN(g, dc.dbs, 2+g.r.IntN(4)) {
+		for _, db := range pickN(g, dbs, 2+g.r.IntN(4)) {
 			set := "daily-" + db.short
-			t := target{name: set, cluster: dc.name, labels: map[string]string{"backup_set": set, "job": "backup-exporter",
-				"instance": server + ":9400"}}
-			g.alert(f, defBackup, t, t0.Add(g.uniform(0, 6*time.Minute)), t0.Add(dur).Add(g.uniform(0, 10*time.Minute)), force{})
+			g.alert(f, defBackup, backupTarget(dc, set, server), t0.Add(g.uniform(0, 6*time.Minute)),
+				t0.Add(dur).Add(g.uniform(0, 10*time.Minute)), force{})
 		}
-	case 2: // a consumer dies: its queues back up
-		key = "noci|queue|" + dc.name
+	case 2: // a consumer dies: its queues on one RabbitMQ cluster back up
+		c := g.r.IntN(rabbitClusters)
+		key = "noci|queue|" + rabbitInstance(dc, c)
 		if !g.allowed(key) {
 			return false
 		}
 		f = g.newFault(ClassNoCIBurst, "", t0)
 		dur := g.logn(30*time.Minute, 0.5, 8*time.Minute, 2*time.Hour)
 		for _, q := range pickN(g, queueNames, 2+g.r.IntN(5)) {
-			g.alert(f, defQueueBacklog, queueTarget(dc, q), t0.Add(g.uniform(0, 3*time.Minute)),
+			g.alert(f, defQueueBacklog, queueTarget(dc, c, q), t0.Add(g.uniform(0, 3*time.Minute)),
 				t0.Add(dur).Add(g.uniform(0, 5*time.Minute)), force{})
 		}
-	default: // a consumer group stalls on several topics
-		cg := pick(g, dc.services).short + "-consumer"
+	default: // a consumer group stalls on several topics of one Kafka cluster
+		// The lag alerts carry the namespace of the consuming application.
+		app := pick(g, dc.services).short
+		cg := app + "-consumer"
 		key = "noci|kafka|" + cg
 		if !g.allowed(key) {
 			return false
 		}
+		exporter := "kafka-exporter-" + dc.name + "-" + switchLetter(g.r.IntN(kafkaClusters)) + ":9308"
 		f = g.newFault(ClassNoCIBurst, "", t0)
 		dur := g.logn(25*time.Minute, 0.5, 8*time.Minute, 2*time.Hour)
 		for _, topic := range pickN(g, kafkaTopics, 2+g.r.IntN(3)) {
 			t := target{name: cg + "/" + topic, cluster: dc.name, labels: map[string]string{"consumergroup": cg, "topic": topic,
-				"job": "kafka-exporter", "instance": "kafka-exporter-" + dc.name + ":9308"}}
+				"namespace": app, "job": "kafka-exporter", "instance": exporter}}
 			g.alert(f, defKafkaLag, t, t0.Add(g.uniform(0, 4*time.Minute)), t0.Add(dur).Add(g.uniform(0, 5*time.Minute)), force{})
 		}
 	}
@@ -706,17 +769,17 @@ func (g *gen) noCISingle(t0 time.Time) bool {
 	case 0:
 		job := pick(g, cronJobs)
 		d = defCron
-		t = target{name: job, cluster: dc.name, labels: map[string]string{"cronjob": job, "namespace": "batch",
-			"job": "kube-state-metrics", "instance": "kube-state-metrics-" + dc.name + ":8080"}}
+		t = cronTarget(dc, job.name, job.namespace)
 	case 1:
-		zone := pick(g, dnsZones)
+		i := g.r.IntN(len(dnsZones))
 		d = defDNS
-		t = target{name: zone, cluster: dc.name, labels: map[string]string{"zone": zone, "job": "bind",
-			"instance": "ns2-" + dc.name + ".example.net:9119"}}
+		t = target{name: dnsZones[i], cluster: dc.name, labels: map[string]string{"zone": dnsZones[i], "job": "bind",
+			"instance": "ns" + strconv.Itoa(2+i) + "-" + dc.name + ".example.net:9119"}}
 	default:
 		p := pick(g, products)
 		d = defLicense
-		t = target{name: p, cluster: dc.name, labels: map[string]string{"product": p, "job": "license-exporter"}}
+		t = target{name: p, cluster: dc.name, labels: map[string]string{"product": p, "job": "license-exporter",
+			"instance": "license-" + p + "-" + dc.name + ":9101"}}
 	}
 	key := "noci|" + d.name + "|" + t.name + "|" + dc.name
 	if !g.allowed(key) {
@@ -743,14 +806,32 @@ type problem struct {
 	id, class string
 }
 
-// recurring places the estate's recurring problems.
+// recurKinds are the recurring fault classes, in the order the estate's
+// problems are drawn (the small scale has the first three).
+var recurKinds = []string{ClassRecurDisk, ClassRecurIface, ClassRecurBackup, ClassRecurBGP, ClassRecurJob, ClassRecurDBSlow}
+
+// recurring places the estate's recurring problems. Every occurrence of
+// one problem raises the same alerts on the same target (the disk's early
+// warning aside), always through Alertmanager so that their names do not
+// change; the keys of the occurrences are then owned by the problem, and
+// no one-off fault uses them (admit). A problem that recurs fewer than
+// RecurMin times (in a short simulation) is not a problem: its
+// occurrences stay as one-off incidents of its class.
 func (g *gen) recurring(n int) []problem {
 	var out []problem
-	kinds := []string{ClassRecurDisk, ClassRecurIface, ClassRecurBackup, ClassRecurBGP}
 	for i := 0; i < n; i++ {
-		dc := g.e.dcs[i%len(g.e.dcs)]
-		kind := kinds[i%len(kinds)]
+		kind := recurKinds[i%len(recurKinds)]
+		// The i-th problem of a kind goes to another datacenter than the
+		// previous ones of that kind.
+		dc := g.e.dcs[(i+i/len(recurKinds))%len(g.e.dcs)]
 		var p problem
+		var occ []*fault
+		place := func(f *fault) {
+			f.problem = p.id
+			if g.commit(f, false) {
+				occ = append(occ, f)
+			}
+		}
 		switch kind {
 		case ClassRecurDisk:
 			// The same database host fills its disk every night at ~02:00.
@@ -770,14 +851,15 @@ func (g *gen) recurring(n int) []problem {
 				}
 				at := g.t0.Add(time.Duration(night)*24*time.Hour + 2*time.Hour + g.uniform(-10*time.Minute, 10*time.Minute)).Truncate(time.Millisecond)
 				f := g.newFault(kind, h.id, at)
-				f.problem = p.id
 				end := at.Add(g.uniform(40*time.Minute, 90*time.Minute))
 				t := g.singletonTarget(h, defDiskFull)
-				if g.chance(0.6) {
+				// The early warning comes on the first nights, and on most
+				// of the others (some nights the disk fills too fast).
+				if len(occ) < RecurMin || g.chance(0.6) {
 					g.alert(f, defDiskWillFill, t, at.Add(-g.uniform(20*time.Minute, 40*time.Minute)), end.Add(g.uniform(0, 5*time.Minute)), force{set: true})
 				}
 				g.alert(f, defDiskFull, t, at, end, force{set: true})
-				g.commit(f, false)
+				place(f)
 			}
 		case ClassRecurIface:
 			// One switch's uplink drops for a few minutes every few days.
@@ -786,10 +868,9 @@ func (g *gen) recurring(n int) []problem {
 			g.reserved[sw.id+"|InterfaceDown"] = true
 			for at := g.t0.Add(g.uniform(6*time.Hour, 40*time.Hour)); at.Before(g.tEnd.Add(-3 * time.Hour)); at = at.Add(g.uniform(36*time.Hour, 60*time.Hour)) {
 				f := g.newFault(kind, sw.id, at.Truncate(time.Millisecond))
-				f.problem = p.id
 				t := netTarget(sw, "ifName", "Te1/0/50", "ifAlias", "uplink-"+dc.router.id+"-b")
 				g.alert(f, defInterfaceDown, t, f.start, f.start.Add(g.uniform(2*time.Minute, 12*time.Minute)), force{set: true})
-				g.commit(f, false)
+				place(f)
 			}
 		case ClassRecurBGP:
 			// A BGP session to a transit provider drops every few days.
@@ -797,27 +878,75 @@ func (g *gen) recurring(n int) []problem {
 			g.reserved[dc.router.id+"|BGPSessionDown"] = true
 			for at := g.t0.Add(g.uniform(6*time.Hour, 50*time.Hour)); at.Before(g.tEnd.Add(-3 * time.Hour)); at = at.Add(g.uniform(40*time.Hour, 70*time.Hour)) {
 				f := g.newFault(kind, dc.router.id, at.Truncate(time.Millisecond))
-				f.problem = p.id
 				t := netTarget(dc.router, "peer", "192.0.2.1", "peer_as", "64500")
 				g.alert(f, defBGPDown, t, f.start, f.start.Add(g.uniform(3*time.Minute, 20*time.Minute)), force{set: true})
-				g.commit(f, false)
+				place(f)
 			}
 		case ClassRecurBackup:
 			// The same backup set fails every night: it maps to no CI.
-			set := "nightly-" + dc.dbs[len(dc.dbs)-1].short
+			last := len(dc.dbs) - 1
+			set := "nightly-" + dc.dbs[last].short
+			server := backupServer(dc, last)
 			p = problem{id: "P-backup-" + set + "-" + dc.name, class: kind}
+			g.reserved["noci|backup|"+server] = true
 			for night := 1; night < g.days; night++ {
 				if night > 2 && !g.chance(0.85) {
 					continue
 				}
 				at := g.t0.Add(time.Duration(night)*24*time.Hour + 3*time.Hour + 10*time.Minute + g.uniform(-5*time.Minute, 5*time.Minute)).Truncate(time.Millisecond)
 				f := g.newFault(kind, "", at)
-				f.problem = p.id
-				t := target{name: set, cluster: dc.name, labels: map[string]string{"backup_set": set, "job": "backup-exporter",
-					"instance": "backup-" + dc.name + ":9400"}}
-				g.alert(f, defBackup, t, at, at.Add(g.uniform(2*time.Hour, 4*time.Hour)), force{set: true})
-				g.commit(f, false)
+				g.alert(f, defBackup, backupTarget(dc, set, server), at, at.Add(g.uniform(2*time.Hour, 4*time.Hour)), force{set: true})
+				place(f)
 			}
+		case ClassRecurJob:
+			// A nightly ETL CronJob fails most nights, when the export it
+			// reads is not ready: it maps to no CI.
+			const job, namespace = "etl-orders", "data"
+			p = problem{id: "P-job-" + job + "-" + dc.name, class: kind}
+			for night := 1; night < g.days; night++ {
+				if night > 2 && !g.chance(0.8) {
+					continue
+				}
+				at := g.t0.Add(time.Duration(night)*24*time.Hour + 90*time.Minute + g.uniform(0, 3*time.Minute)).Truncate(time.Millisecond)
+				f := g.newFault(kind, "", at)
+				g.alert(f, defCron, cronTarget(dc, job, namespace), at, at.Add(g.uniform(time.Hour, 3*time.Hour)), force{set: true})
+				place(f)
+			}
+		case ClassRecurDBSlow:
+			// A database slows down every working morning when a report
+			// runs on it; the services using it report high latency.
+			var db *node
+			for _, x := range dc.dbs {
+				if len(x.services) > 0 && (db == nil || x.short == "analytics") {
+					db = x
+				}
+			}
+			if db == nil {
+				continue
+			}
+			p = problem{id: "P-slow-" + db.id, class: kind}
+			g.reserved["slow|"+db.id] = true
+			for day := 0; day < g.days; day++ {
+				start := g.t0.Add(time.Duration(day) * 24 * time.Hour)
+				if wd := start.Weekday(); wd == time.Saturday || wd == time.Sunday || len(occ) >= 2 && !g.chance(0.85) {
+					continue
+				}
+				at := start.Add(9*time.Hour + g.uniform(-10*time.Minute, 10*time.Minute)).Truncate(time.Millisecond)
+				f := g.newFault(kind, db.id, at)
+				end := at.Add(g.uniform(20*time.Minute, 45*time.Minute))
+				g.alert(f, defDBSlow[db.engine], dbTarget(db), at, end, force{set: true})
+				for _, s := range db.services {
+					g.alert(f, defHighLatency, serviceTarget(s, false), at.Add(g.uniform(30*time.Second, 4*time.Minute)),
+						end.Add(g.uniform(0, 3*time.Minute)), force{set: true})
+				}
+				place(f)
+			}
+		}
+		if len(occ) < RecurMin {
+			for _, f := range occ {
+				f.problem = ""
+			}
+			continue
 		}
 		out = append(out, p)
 	}
@@ -920,7 +1049,7 @@ var scaleRates = map[string]rates{
 	"small": {hostSingleton: 250, ciSingleton: 25, switchCascadePerSwitch: 0.1, routerCascadePerDCWeek: 0.5,
 		dbSlowdown: 3, flapping: 1, noCIBurst: 3, noCISingle: 6, concurrentPairs: 3, noCIPairs: 1, recurringProblems: 3},
 	"large": {hostSingleton: 280, ciSingleton: 25, switchCascadePerSwitch: 0.1, routerCascadePerDCWeek: 0.15,
-		dbSlowdown: 3, flapping: 1, noCIBurst: 3, noCISingle: 6, concurrentPairs: 1.5, noCIPairs: 1, recurringProblems: 9},
+		dbSlowdown: 3, flapping: 1, noCIBurst: 3, noCISingle: 6, concurrentPairs: 1.5, noCIPairs: 1, recurringProblems: 12},
 }
 
 func (g *gen) schedule() []problem {

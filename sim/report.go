@@ -46,8 +46,76 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s |\n", c.Class, c.Incidents, c.Episodes, f3(c.Split), f3(c.Merged), opt(c.RootCause))
 		}
 	}
+	if v := r.Methods[0]; v.Problems != nil || v.TruthFound != nil {
+		b.WriteString("\n")
+		writeProblems(&b, v, true)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// maxListed bounds the unmatched predicted problems a report lists.
+const maxListed = 12
+
+// writeProblems summarises problem matching: predicted problems by kind
+// and how many match a truth problem, the truth problems and the
+// predicted problems matching them, and the unmatched predicted problems
+// with a signature (class and per-CI ones are only counted: the truth has
+// no such problems).
+func writeProblems(b *strings.Builder, m *Metrics, markdown bool) {
+	item := "  "
+	if markdown {
+		item = "- "
+	}
+	kinds := map[string]int{}
+	hits := map[string]int{}
+	for _, p := range m.Problems {
+		kinds[p.Kind]++
+		if p.Truth != "" {
+			hits[p.Kind]++
+		}
+	}
+	fmt.Fprintf(b, "Problems (%s): %d predicted", m.Method, len(m.Problems))
+	for i, k := range sortedKeys(kinds) {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(b, "%s%d %s (%d match a truth problem)", sep, kinds[k], k, hits[k])
+	}
+	found := 0
+	for _, tf := range m.TruthFound {
+		if len(tf.Predicted) > 0 {
+			found++
+		}
+	}
+	fmt.Fprintf(b, "; %d of %d truth problems found.\n", found, len(m.TruthFound))
+	if markdown {
+		b.WriteString("\n")
+	}
+	for _, tf := range m.TruthFound {
+		by := "not found"
+		if len(tf.Predicted) > 0 {
+			by = "found by " + strings.Join(tf.Predicted, ", ")
+		}
+		fmt.Fprintf(b, "%struth %s (%s, %d incidents): %s\n", item, tf.ID, tf.Class, tf.Incidents, by)
+	}
+	n := 0
+	for _, p := range m.Problems {
+		if p.Truth != "" || p.Kind != "signature" {
+			continue
+		}
+		if n == maxListed {
+			fmt.Fprintf(b, "%s... and %d more unmatched signature problems\n", item, kinds["signature"]-hits["signature"]-n)
+			break
+		}
+		n++
+		sig := p.Signature
+		if markdown {
+			sig = "`" + sig + "`"
+		}
+		fmt.Fprintf(b, "%sunmatched %s %s: %d incidents, %d episodes\n", item, p.ID, sig, p.Incidents, p.Episodes)
+	}
 }
 
 func (r *Report) writeNotes(b *strings.Builder) {
@@ -86,6 +154,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t\n", c.Class, c.Incidents, c.Episodes, f3(c.Split), f3(c.Merged), opt(c.RootCause))
 		}
 		tw.Flush()
+	}
+	if v := r.Methods[0]; v.Problems != nil || v.TruthFound != nil {
+		b.WriteString("\n")
+		writeProblems(&b, v, false)
 	}
 	if r.GroupKeyMode != "" {
 		fmt.Fprintf(&b, "\nbaselines: none = every episode alone; groupKey = one incident per Alertmanager group (%s mode), per source and alertname for other senders\n", r.GroupKeyMode)

@@ -57,8 +57,11 @@ type Partition struct {
 	Assign []int32     // per truth episode: index into Groups
 	Groups []PredGroup // predicted incidents
 	// Problems are the predicted problems, as lists of indexes into
-	// Groups; nil when the method predicts none.
+	// Groups; nil when the method does not predict problems (an export
+	// with an empty problems list predicts none: non-nil and empty).
 	Problems [][]int
+	// ProblemIDs and ProblemSignatures describe Problems (export only).
+	ProblemIDs, ProblemSignatures []string
 
 	// Export bookkeeping (zero for baselines).
 	Missing, Extra, Duplicates, Unassigned, BadTimes int
@@ -158,7 +161,8 @@ func (ix *index) fromExport(ex *Export) *Partition {
 			p.Groups = append(p.Groups, PredGroup{})
 		}
 	}
-	if len(ex.Problems) > 0 {
+	if ex.Problems != nil {
+		p.Problems = [][]int{}
 		for _, pr := range ex.Problems {
 			var gs []int
 			for _, id := range pr.IncidentIDs {
@@ -167,6 +171,8 @@ func (ix *index) fromExport(ex *Export) *Partition {
 				}
 			}
 			p.Problems = append(p.Problems, gs)
+			p.ProblemIDs = append(p.ProblemIDs, pr.ID)
+			p.ProblemSignatures = append(p.ProblemSignatures, pr.Signature)
 		}
 	}
 	return p
@@ -194,15 +200,58 @@ type Metrics struct {
 	FlappingInOne    *float64       `json:"flapping_in_one"`
 	FlappingN        int            `json:"flapping_incidents"`
 	ProblemPrecision *float64       `json:"problem_precision"` // nil: no problems predicted
-	ProblemRecall    *float64       `json:"problem_recall"`
+	ProblemRecall    *float64       `json:"problem_recall"`    // nil: the method predicts no problems at all, or the truth has none
 	PredProblems     int            `json:"predicted_problems"`
 	TruthProblems    int            `json:"truth_problems"`
+	Problems         []ProblemMatch `json:"problems,omitempty"` // every predicted problem and its match
+	TruthFound       []TruthFound   `json:"truth_problems_found,omitempty"`
 	Missing          int            `json:"missing_episodes"`
 	Extra            int            `json:"extra_episodes"`
 	Duplicates       int            `json:"duplicate_episodes"`
 	Unassigned       int            `json:"unassigned_episodes"`
 	BadTimes         int            `json:"bad_starts_at"`
 	ByClass          []ClassMetrics `json:"by_class,omitempty"`
+}
+
+// ProblemMatch is one predicted problem and the truth problem it matches.
+type ProblemMatch struct {
+	ID        string `json:"id"`
+	Signature string `json:"signature"`
+	// Kind is signature, class or ci, as read from the signature text
+	// ("X @ ci=..." or "X @ cluster=..." / "X @ type=..." / "any alert @ ci=...").
+	Kind      string `json:"kind"`
+	Incidents int    `json:"incidents"`
+	Episodes  int    `json:"episodes"`
+	// Truth is the truth problem most of its episodes belong to, "" when
+	// no truth problem holds more than half of them; Share is that
+	// problem's share of its episodes.
+	Truth string  `json:"truth_problem"`
+	Share float64 `json:"share"`
+}
+
+// TruthFound is one truth problem and the predicted problems matching it.
+type TruthFound struct {
+	ID        string   `json:"id"`
+	Class     string   `json:"class"`
+	Incidents int      `json:"incidents"`
+	Predicted []string `json:"predicted"` // ids of the matching predicted problems
+}
+
+// problemKind reads a predicted problem's kind from its signature text
+// (problem.Signature, ClassSignature and CISignature): a per-CI problem is
+// "any alert @ ci=...", a class "... @ type=..." or scoped by the class
+// labels alone; a signature names a CI or the alert's cluster.
+func problemKind(sig string) string {
+	_, scope, ok := strings.Cut(sig, " @ ")
+	switch {
+	case strings.HasPrefix(sig, "any alert @ ci="):
+		return "ci"
+	case !ok:
+		return "unknown"
+	case strings.HasPrefix(scope, "ci="), strings.Contains(" "+scope, " cluster="):
+		return "signature"
+	}
+	return "class"
 }
 
 // ClassMetrics break the scores down by fault class.
@@ -396,20 +445,22 @@ func ari(tp, sa, sb, all float64) float64 {
 
 // scoreProblems matches predicted problems with the truth's recurring
 // problems: a predicted problem matches the truth problem that most (more
-// than half) of its incidents' episodes belong to.
+// than half) of its incidents' episodes belong to. Precision is the share
+// of predicted problems that match a truth problem; recall the share of
+// truth problems matched by at least one predicted problem. So when Vigia
+// splits one truth problem into two predicted problems (DiskFull and
+// DiskWillFillIn4Hours apart), both count as right for precision and the
+// truth problem counts once for recall.
 func (ix *index) scoreProblems(p *Partition, m *Metrics) {
 	t := ix.t
 	m.PredProblems = len(p.Problems)
-	if len(p.Problems) == 0 {
-		return
-	}
 	members := make([][]int, len(p.Groups))
 	for e, g := range p.Assign {
 		members[g] = append(members[g], e)
 	}
-	found := map[string]bool{}
+	found := map[string][]string{}
 	matched := 0
-	for _, gs := range p.Problems {
+	for i, gs := range p.Problems {
 		count := map[string]int{}
 		total := 0
 		for _, g := range gs {
@@ -420,20 +471,33 @@ func (ix *index) scoreProblems(p *Partition, m *Metrics) {
 		}
 		bestP, bestN := "", 0
 		for _, name := range sortedKeys(count) {
-			if count[name] > bestN {
+			if name != "" && count[name] > bestN {
 				bestP, bestN = name, count[name]
 			}
 		}
+		pm := ProblemMatch{Incidents: len(gs), Episodes: total}
+		if i < len(p.ProblemIDs) {
+			pm.ID, pm.Signature, pm.Kind = p.ProblemIDs[i], p.ProblemSignatures[i], problemKind(p.ProblemSignatures[i])
+		}
 		if bestP != "" && 2*bestN > total {
 			matched++
-			found[bestP] = true
+			pm.Truth = bestP
+			pm.Share = float64(bestN) / float64(total)
+			found[bestP] = append(found[bestP], pm.ID)
 		}
+		m.Problems = append(m.Problems, pm)
 	}
-	prec := float64(matched) / float64(len(p.Problems))
-	m.ProblemPrecision = &prec
+	if len(p.Problems) > 0 {
+		prec := float64(matched) / float64(len(p.Problems))
+		m.ProblemPrecision = &prec
+	}
 	if len(t.Problems) > 0 {
 		rec := float64(len(found)) / float64(len(t.Problems))
 		m.ProblemRecall = &rec
+	}
+	for _, tp := range t.Problems {
+		m.TruthFound = append(m.TruthFound, TruthFound{ID: tp.ID, Class: tp.Class, Incidents: len(tp.IncidentIDs),
+			Predicted: found[tp.ID]})
 	}
 }
 

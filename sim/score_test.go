@@ -170,7 +170,76 @@ func TestFromExport(t *testing.T) {
 	ex.Problems = nil
 	p, _ = FromExport(tr, &ex)
 	if m := eval(t, tr, p); m.ProblemPrecision != nil || m.ProblemRecall != nil {
-		t.Error("problem scores without predicted problems")
+		t.Error("problem scores of an export without a problems list")
+	}
+	// An export that lists no problems finds none of the truth's.
+	if err := json.Unmarshal([]byte(`{"problems":[]}`), &ex); err != nil || ex.Problems == nil {
+		t.Fatal(err)
+	}
+	p, _ = FromExport(tr, &ex)
+	if m := eval(t, tr, p); m.ProblemPrecision != nil || m.ProblemRecall == nil || *m.ProblemRecall != 0 {
+		t.Errorf("empty problems list: precision %v recall %v, want n/a and 0", m.ProblemPrecision, m.ProblemRecall)
+	}
+}
+
+// TestScoreProblemsSplit: one truth problem split into two predicted
+// problems (as DiskWillFillIn4Hours and DiskFull apart) counts once for
+// recall and twice as right for precision; a predicted problem that is
+// mostly one-off incidents matches nothing.
+func TestScoreProblemsSplit(t *testing.T) {
+	ep := func(fp, inc, prob string) TruthEpisode {
+		return TruthEpisode{Fingerprint: fp, StartsAt: "2026-03-02T00:00:00.5Z", Incident: inc, Problem: prob}
+	}
+	tr := &Truth{
+		Episodes: []TruthEpisode{
+			ep("01", "D1", "P-disk"), ep("02", "D1", "P-disk"), ep("03", "D2", "P-disk"), ep("04", "D3", "P-disk"),
+			ep("05", "B1", "P-bgp"), ep("06", "B2", "P-bgp"), ep("07", "B3", "P-bgp"),
+			ep("08", "X1", ""), ep("09", "X2", ""), ep("0a", "X3", ""),
+		},
+		Incidents: []TruthIncident{{ID: "D1", Problem: "P-disk"}, {ID: "D2", Problem: "P-disk"}, {ID: "D3", Problem: "P-disk"},
+			{ID: "B1", Problem: "P-bgp"}, {ID: "B2", Problem: "P-bgp"}, {ID: "B3", Problem: "P-bgp"},
+			{ID: "X1"}, {ID: "X2"}, {ID: "X3"}},
+		Problems: []TruthProblem{{ID: "P-disk", IncidentIDs: []string{"D1", "D2", "D3"}},
+			{ID: "P-bgp", IncidentIDs: []string{"B1", "B2", "B3"}}},
+	}
+	// Vigia splits D1 (its two alerts apart): groups 0 (01), 1 (02), 2 (D2),
+	// 3 (D3), 4-6 (B1-B3), 7-9 (X1-X3).
+	p := partition([]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	p.Problems = [][]int{
+		{1, 2, 3}, // DiskFull @ host
+		{0, 2},    // DiskWillFillIn4Hours @ host
+		{7, 8, 4}, // mostly one-offs, with one BGP drop
+	}
+	p.ProblemIDs = []string{"PRB-1", "PRB-2", "PRB-3"}
+	p.ProblemSignatures = []string{"DiskFull @ ci=h", "DiskWillFillIn4Hours @ ci=h", "X @ type=host"}
+	m := eval(t, tr, p)
+	near(t, "problem precision", *m.ProblemPrecision, 2.0/3)
+	near(t, "problem recall", *m.ProblemRecall, 0.5)
+	if m.Problems[0].Truth != "P-disk" || m.Problems[1].Truth != "P-disk" || m.Problems[2].Truth != "" {
+		t.Errorf("matches %+v", m.Problems)
+	}
+	if m.Problems[0].Kind != "signature" || m.Problems[2].Kind != "class" {
+		t.Errorf("kinds %q %q", m.Problems[0].Kind, m.Problems[2].Kind)
+	}
+	if len(m.TruthFound) != 2 || len(m.TruthFound[0].Predicted) != 2 || len(m.TruthFound[1].Predicted) != 0 {
+		t.Errorf("truth found %+v", m.TruthFound)
+	}
+}
+
+func TestProblemKind(t *testing.T) {
+	for sig, want := range map[string]string{
+		"DiskFull, DiskWillFillIn4Hours @ ci=host-dc1-f-15":                                "signature",
+		"BackupJobFailed @ cluster=dc1 job=backup-exporter instance=backup-dc1-03":         "signature",
+		"CronJobFailed @ cluster=dc1 namespace=data job=kube-state-metrics instance=ksm-1": "signature",
+		"DiskFull @ type=host":          "class",
+		"CertificateExpiringSoon @ any": "class",
+		"BackupJobFailed @ job=backup":  "class",
+		"any alert @ ci=core-dc1":       "ci",
+		"no scope":                      "unknown",
+	} {
+		if got := problemKind(sig); got != want {
+			t.Errorf("problemKind(%q) = %q, want %q", sig, got, want)
+		}
 	}
 }
 

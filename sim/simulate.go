@@ -101,7 +101,8 @@ func Generate(cfg Config) (*Result, error) {
 	}
 	g := &gen{r: r, e: e, scale: cfg.Scale, days: cfg.Days, t0: cfg.Start.UTC(),
 		tEnd: cfg.Start.UTC().Add(time.Duration(cfg.Days) * 24 * time.Hour), mult: float64(nHosts) / 200,
-		occ: map[string][]span{}, count: map[string]int{}, reserved: map[string]bool{}}
+		occ: map[string][]span{}, count: map[string]int{}, reserved: map[string]bool{},
+		oneOff: map[string][]time.Time{}, owned: map[string]string{}}
 	probs := g.schedule()
 	ds := g.emulate()
 	res := &Result{Config: cfg, Topology: e.topologyYAML(cfg.Seed, cfg.Scale), deliveries: ds}
