@@ -22,45 +22,17 @@ const (
 	metaTrendBackfill = "trend_backfill"
 )
 
-const upsertIncidentTrend = `INSERT INTO incident_trends(seq, id, version, status, priority, severity, method, rule, service, ci,
- category, level, grp, assignee, decided_by, opened_at, updated_at, confirmed_at, rejected_at, acknowledged_at, resolved_at,
- closed_at, respond_breached_at, resolve_breached_at, reopens, escalations, bounces, holds, last_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT(seq) DO UPDATE SET version=excluded.version, status=excluded.status, priority=excluded.priority,
- severity=excluded.severity, method=excluded.method, rule=excluded.rule, service=excluded.service, ci=excluded.ci,
- category=excluded.category, level=excluded.level, grp=excluded.grp, assignee=excluded.assignee,
- decided_by=excluded.decided_by, opened_at=excluded.opened_at, updated_at=excluded.updated_at,
- confirmed_at=excluded.confirmed_at, rejected_at=excluded.rejected_at, acknowledged_at=excluded.acknowledged_at,
- resolved_at=excluded.resolved_at, closed_at=excluded.closed_at, respond_breached_at=excluded.respond_breached_at,
- resolve_breached_at=excluded.resolve_breached_at, reopens=excluded.reopens, escalations=excluded.escalations,
- bounces=excluded.bounces, holds=excluded.holds, last_at=MAX(excluded.last_at, incident_trends.last_at)
+const upsertIncidentTrend = `INSERT INTO incident_trends(seq, id, version, status, opened_at, last_at, record)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(seq) DO UPDATE SET version=excluded.version, status=excluded.status, opened_at=excluded.opened_at,
+ last_at=MAX(excluded.last_at, incident_trends.last_at), record=excluded.record
 WHERE excluded.version >= incident_trends.version`
 
-// optNanos is a time as a nullable column.
-func optNanos(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
 // trendArgs are the values of upsertIncidentTrend for one incident.
-func trendArgs(in *incident.Incident, reopened []time.Time) ([]any, error) {
+func trendArgs(in *incident.Incident, reopened []time.Time) []any {
 	r := trend.RowOf(in)
 	r.ReopenedAt = reopened
-	var holds any
-	if len(r.Holds) > 0 {
-		b, err := json.Marshal(r.Holds)
-		if err != nil {
-			return nil, err
-		}
-		holds = string(b)
-	}
-	return []any{in.Seq, r.ID, in.Version, r.Status.String(), int(r.Priority), r.Severity, r.Method, r.Rule, r.Service,
-		r.CI, r.Category, int(r.Level), r.Group, r.Assignee, r.DecidedBy, r.OpenedAt.UnixNano(), r.UpdatedAt.UnixNano(),
-		optNanos(r.ConfirmedAt), optNanos(r.RejectedAt), optNanos(r.AcknowledgedAt), optNanos(r.ResolvedAt),
-		optNanos(r.ClosedAt), optNanos(r.RespondBreachedAt), optNanos(r.ResolveBreachedAt), r.Reopens,
-		r.EscalationCount, r.Bounces, holds, r.LastMoment().UnixNano()}, nil
+	return []any{in.Seq, r.ID, in.Version, r.Status.String(), r.OpenedAt.UnixNano(), r.LastMoment().UnixNano(), encodeRow(&r)}
 }
 
 func reopenKey(incidentID string, at time.Time) string {
@@ -83,11 +55,7 @@ func applyIncidentTrends(ctx context.Context, tx *sql.Tx, incs []incident.Incide
 		}
 		defer stmt.Close()
 		for i := range incs {
-			args, err := trendArgs(&incs[i], reopened[incs[i].ID])
-			if err != nil {
-				return fmt.Errorf("incident %s: %w", incs[i].ID, err)
-			}
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			if _, err := stmt.ExecContext(ctx, trendArgs(&incs[i], reopened[incs[i].ID])...); err != nil {
 				return fmt.Errorf("incident %s: %w", incs[i].ID, err)
 			}
 		}
@@ -98,8 +66,8 @@ func applyIncidentTrends(ctx context.Context, tx *sql.Tx, incs []incident.Incide
 ON CONFLICT(reopen_key) DO NOTHING`, reopenKey(id, t), id, t.UnixNano()); err != nil {
 				return fmt.Errorf("reopen of %s: %w", id, err)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE incident_trends SET last_at = MAX(last_at, ?) WHERE id = ?`,
-				t.UnixNano(), id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE incident_trends SET last_at = MAX(last_at, ?)
+WHERE seq = (SELECT seq FROM incidents WHERE id = ?)`, t.UnixNano(), id); err != nil {
 				return fmt.Errorf("reopen of %s: %w", id, err)
 			}
 		}
@@ -129,17 +97,13 @@ func (s *Store) backfillTrends(ctx context.Context) error {
 	}
 	defer stmt.Close()
 	for i := range incs {
-		args, err := trendArgs(&incs[i], nil)
-		if err != nil {
-			return fmt.Errorf("incident %s: %w", incs[i].ID, err)
-		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if _, err := stmt.ExecContext(ctx, trendArgs(&incs[i], nil)...); err != nil {
 			return fmt.Errorf("incident %s: %w", incs[i].ID, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE incident_trends SET last_at = MAX(last_at,
  (SELECT MAX(at) FROM incident_reopens WHERE incident_id = incident_trends.id))
-WHERE id IN (SELECT incident_id FROM incident_reopens)`); err != nil {
+WHERE seq IN (SELECT i.seq FROM incidents i JOIN incident_reopens r ON r.incident_id = i.id)`); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, metaTrendBackfill); err != nil {
@@ -171,10 +135,11 @@ func queryIncidentsTx(ctx context.Context, tx *sql.Tx, q string) ([]incident.Inc
 	return out, rows.Err()
 }
 
-const selectIncidentTrends = `SELECT id, status, priority, severity, method, rule, service, ci, category, level, grp, assignee,
- decided_by, opened_at, updated_at, confirmed_at, rejected_at, acknowledged_at, resolved_at, closed_at,
- respond_breached_at, resolve_breached_at, reopens, escalations, bounces, holds
-FROM incident_trends WHERE opened_at < ? AND (last_at >= ? OR status IN (%s))`
+// selectIncidentTrends concatenates the records of a range into one value:
+// a row at a time, the driver costs about 1.5µs per row; group_concat
+// returns 200,000 records in about a tenth of the time.
+const selectIncidentTrends = `SELECT COUNT(*), group_concat(record, '') FROM incident_trends
+WHERE opened_at < ? AND (last_at >= ? OR status IN (%s))`
 
 // TrendIncidents returns the incidents that can count in a trend over
 // [from, to): those opened before to that are still open or have a moment
@@ -186,54 +151,25 @@ func (s *Store) TrendIncidents(ctx context.Context, from, to time.Time) ([]trend
 	}
 	args := []any{to.UnixNano(), from.UnixNano()}
 	var ph []string
-	statuses := map[string]incident.Status{}
 	for _, st := range incident.Statuses() {
-		statuses[st.String()] = st
 		if st.Open() {
 			args = append(args, st.String())
 			ph = append(ph, "?")
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(selectIncidentTrends, strings.Join(ph, ",")), args...)
+	var n int
+	var packed []byte
+	if err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectIncidentTrends, strings.Join(ph, ",")), args...).Scan(&n, &packed); err != nil {
+		return nil, fmt.Errorf("trend incidents: %w", err)
+	}
+	out, err := decodeRows(packed, n)
 	if err != nil {
 		return nil, fmt.Errorf("trend incidents: %w", err)
 	}
-	defer rows.Close()
-	var out []trend.IncidentRow
-	byID := map[string]int{}
-	for rows.Next() {
-		var r trend.IncidentRow
-		var status string
-		var prio, level int
-		var opened, updated int64
-		var confirmed, rejected, acked, resolved, closed, respondB, resolveB sql.NullInt64
-		var holds sql.NullString
-		if err := rows.Scan(&r.ID, &status, &prio, &r.Severity, &r.Method, &r.Rule, &r.Service, &r.CI, &r.Category,
-			&level, &r.Group, &r.Assignee, &r.DecidedBy, &opened, &updated, &confirmed, &rejected, &acked, &resolved,
-			&closed, &respondB, &resolveB, &r.Reopens, &r.EscalationCount, &r.Bounces, &holds); err != nil {
-			return nil, fmt.Errorf("trend incidents: %w", err)
-		}
-		st, ok := statuses[status]
-		if !ok {
-			return nil, fmt.Errorf("trend incidents: %s: unknown status %q", r.ID, status)
-		}
-		r.Status, r.Priority, r.Level = st, incident.Priority(prio), incident.SupportLevel(level)
-		r.OpenedAt, r.UpdatedAt = time.Unix(0, opened).UTC(), time.Unix(0, updated).UTC()
-		r.ConfirmedAt, r.RejectedAt, r.AcknowledgedAt = optTime(confirmed), optTime(rejected), optTime(acked)
-		r.ResolvedAt, r.ClosedAt = optTime(resolved), optTime(closed)
-		r.RespondBreachedAt, r.ResolveBreachedAt = optTime(respondB), optTime(resolveB)
-		if holds.Valid {
-			if err := json.Unmarshal([]byte(holds.String), &r.Holds); err != nil {
-				return nil, fmt.Errorf("trend incidents: %s: holds: %w", r.ID, err)
-			}
-		}
-		byID[r.ID] = len(out)
-		out = append(out, r)
+	byID := make(map[string]int, len(out))
+	for i := range out {
+		byID[out[i].ID] = i
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("trend incidents: %w", err)
-	}
-	rows.Close()
 	reopens, err := s.db.QueryContext(ctx, `SELECT incident_id, at FROM incident_reopens WHERE at >= ? AND at < ? ORDER BY at`,
 		from.UnixNano(), to.UnixNano())
 	if err != nil {
@@ -256,11 +192,170 @@ func (s *Store) TrendIncidents(ctx context.Context, from, to time.Time) ([]trend
 	return out, nil
 }
 
-func optTime(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
+// The record of a trend.IncidentRow (without ReopenedAt) is a sequence of
+// fields, each an integer ("-12;") or a string ("5:hello", its length in
+// bytes then the bytes), so records need no separator and strings no
+// escaping: the format version (1), ID, Status, Priority, Severity,
+// Method, Rule, Service, CI, Category, Level, Group, Assignee, DecidedBy,
+// then the times in Unix nanoseconds (0: unset) OpenedAt, UpdatedAt,
+// ConfirmedAt, RejectedAt, AcknowledgedAt, ResolvedAt, ClosedAt,
+// RespondBreachedAt, ResolveBreachedAt, then Reopens, EscalationCount,
+// Bounces, and the number of holds followed by each hold's Start, End and
+// Reason.
+const recordVersion = 1
+
+func encodeRow(r *trend.IncidentRow) string {
+	b := make([]byte, 0, 256)
+	num := func(n int64) {
+		b = strconv.AppendInt(b, n, 10)
+		b = append(b, ';')
 	}
-	return time.Unix(0, n.Int64).UTC()
+	str := func(s string) {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	tm := func(t time.Time) {
+		if t.IsZero() {
+			num(0)
+		} else {
+			num(t.UnixNano())
+		}
+	}
+	num(recordVersion)
+	str(r.ID)
+	num(int64(r.Status))
+	num(int64(r.Priority))
+	for _, s := range []string{r.Severity, r.Method, r.Rule, r.Service, r.CI, r.Category} {
+		str(s)
+	}
+	num(int64(r.Level))
+	for _, s := range []string{r.Group, r.Assignee, r.DecidedBy} {
+		str(s)
+	}
+	for _, t := range []time.Time{r.OpenedAt, r.UpdatedAt, r.ConfirmedAt, r.RejectedAt, r.AcknowledgedAt,
+		r.ResolvedAt, r.ClosedAt, r.RespondBreachedAt, r.ResolveBreachedAt} {
+		tm(t)
+	}
+	num(int64(r.Reopens))
+	num(int64(r.EscalationCount))
+	num(int64(r.Bounces))
+	num(int64(len(r.Holds)))
+	for _, h := range r.Holds {
+		tm(h.Start)
+		tm(h.End)
+		str(h.Reason)
+	}
+	return string(b)
+}
+
+// recordReader decodes records; it interns the strings that repeat.
+type recordReader struct {
+	b      []byte
+	err    error
+	intern map[string]string
+}
+
+// int reads digits (after an optional '-') up to the byte end.
+func (d *recordReader) int(end byte) int64 {
+	if d.err != nil {
+		return 0
+	}
+	b := d.b
+	neg := len(b) > 0 && b[0] == '-'
+	i := 0
+	if neg {
+		i = 1
+	}
+	var n int64
+	start := i
+	for ; i < len(b) && b[i] != end; i++ {
+		c := b[i] - '0'
+		if c > 9 || i-start >= 19 {
+			d.err = errors.New("bad number in record")
+			return 0
+		}
+		n = n*10 + int64(c)
+	}
+	if i == start || i == len(b) {
+		d.err = errors.New("truncated record")
+		return 0
+	}
+	d.b = b[i+1:]
+	if neg {
+		return -n
+	}
+	return n
+}
+
+func (d *recordReader) num() int64 { return d.int(';') }
+
+func (d *recordReader) bytes() []byte {
+	n := d.int(':')
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || n > int64(len(d.b)) {
+		d.err = errors.New("bad string in record")
+		return nil
+	}
+	s := d.b[:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *recordReader) str() string {
+	b := d.bytes()
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(d.intern) < 100_000 {
+		d.intern[s] = s
+	}
+	return s
+}
+
+func (d *recordReader) time() time.Time {
+	if n := d.num(); n != 0 {
+		return time.Unix(0, n).UTC()
+	}
+	return time.Time{}
+}
+
+// decodeRows decodes n concatenated records.
+func decodeRows(b []byte, n int) ([]trend.IncidentRow, error) {
+	d := &recordReader{b: b, intern: map[string]string{}}
+	out := make([]trend.IncidentRow, 0, n)
+	for len(d.b) > 0 && d.err == nil {
+		if v := d.num(); v != recordVersion && d.err == nil {
+			return nil, fmt.Errorf("record version %d, want %d", v, recordVersion)
+		}
+		var r trend.IncidentRow
+		r.ID = string(d.bytes())
+		r.Status, r.Priority = incident.Status(d.num()), incident.Priority(d.num())
+		r.Severity, r.Method, r.Rule, r.Service, r.CI, r.Category = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+		r.Level = incident.SupportLevel(d.num())
+		r.Group, r.Assignee, r.DecidedBy = d.str(), d.str(), d.str()
+		r.OpenedAt, r.UpdatedAt, r.ConfirmedAt, r.RejectedAt = d.time(), d.time(), d.time(), d.time()
+		r.AcknowledgedAt, r.ResolvedAt, r.ClosedAt = d.time(), d.time(), d.time()
+		r.RespondBreachedAt, r.ResolveBreachedAt = d.time(), d.time()
+		r.Reopens, r.EscalationCount, r.Bounces = int(d.num()), int(d.num()), int(d.num())
+		if n := d.num(); n > 0 && d.err == nil {
+			r.Holds = make([]incident.Interval, n)
+			for i := range r.Holds {
+				r.Holds[i] = incident.Interval{Start: d.time(), End: d.time(), Reason: d.str()}
+			}
+		}
+		out = append(out, r)
+	}
+	if d.err == nil && len(out) != n {
+		d.err = fmt.Errorf("%d records, want %d", len(out), n)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return out, nil
 }
 
 // TrendActivity returns the engine's counts per UTC day for the days in

@@ -33,43 +33,25 @@ INSERT INTO meta(key, value)
 SELECT 'activity_since', CAST(CAST(unixepoch('now') AS INTEGER) * 1000000000 AS TEXT)
 FROM meta WHERE key = 'deliveries' AND CAST(value AS INTEGER) > 0;
 
--- Each incident's latest version, flattened as trend.IncidentRow (times in
--- Unix nanoseconds, NULL when unset). last_at is trend's LastMoment, never
--- lowered: a trend over [from, to) reads the rows opened before to that are
--- open or have last_at >= from.
+-- Each incident's latest version as a trend.IncidentRow, packed in one
+-- self-delimiting text record (trends.go, encodeRow) so that a trend over a long
+-- range reads every row in one group_concat instead of row by row. last_at
+-- is trend's LastMoment, never lowered: a trend over [from, to) reads the
+-- rows opened before to that are open or have last_at >= from. Times are
+-- Unix nanoseconds.
 CREATE TABLE incident_trends (
-	seq                 INTEGER PRIMARY KEY,
-	id                  TEXT NOT NULL UNIQUE,
-	version             INTEGER NOT NULL,
-	status              TEXT NOT NULL,
-	priority            INTEGER NOT NULL,
-	severity            TEXT NOT NULL,
-	method              TEXT NOT NULL,
-	rule                TEXT NOT NULL,
-	service             TEXT NOT NULL,
-	ci                  TEXT NOT NULL,
-	category            TEXT NOT NULL,
-	level               INTEGER NOT NULL,
-	grp                 TEXT NOT NULL,
-	assignee            TEXT NOT NULL,
-	decided_by          TEXT NOT NULL,
-	opened_at           INTEGER NOT NULL,
-	updated_at          INTEGER NOT NULL,
-	confirmed_at        INTEGER,
-	rejected_at         INTEGER,
-	acknowledged_at     INTEGER,
-	resolved_at         INTEGER,
-	closed_at           INTEGER,
-	respond_breached_at INTEGER,
-	resolve_breached_at INTEGER,
-	reopens             INTEGER NOT NULL,
-	escalations         INTEGER NOT NULL,
-	bounces             INTEGER NOT NULL,
-	holds               TEXT,
-	last_at             INTEGER NOT NULL
+	seq       INTEGER PRIMARY KEY,
+	id        TEXT NOT NULL,
+	version   INTEGER NOT NULL,
+	status    TEXT NOT NULL,
+	opened_at INTEGER NOT NULL,
+	last_at   INTEGER NOT NULL,
+	record    TEXT NOT NULL
 );
-CREATE INDEX incident_trends_opened ON incident_trends(opened_at);
+-- The open ones and the recent ones: two indexes that SQLite unites for
+-- the OR of a trend read.
 CREATE INDEX incident_trends_last ON incident_trends(last_at);
+CREATE INDEX incident_trends_status ON incident_trends(status);
 
 -- The moments resolved incidents were reopened (trend.ReopenMoment), keyed
 -- by incident and time; filled from the timeline written so far.
