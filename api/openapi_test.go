@@ -22,9 +22,11 @@ import (
 	"github.com/vigia-noc/vigia/correlate"
 	"github.com/vigia-noc/vigia/incident"
 	"github.com/vigia-noc/vigia/ingest"
+	"github.com/vigia-noc/vigia/problem"
 	"github.com/vigia-noc/vigia/storage"
 	"github.com/vigia-noc/vigia/suppress"
 	"github.com/vigia-noc/vigia/topology"
+	"github.com/vigia-noc/vigia/trend"
 )
 
 // appRoutes are the routes app.Serve mounts itself, outside package api and
@@ -71,6 +73,19 @@ type fakeSink struct{}
 
 func (fakeSink) Put(context.Context, correlate.Delivery) error { return nil }
 
+type fakeTrends struct{}
+
+func (fakeTrends) TrendIncidents(context.Context, time.Time, time.Time) ([]trend.IncidentRow, error) {
+	return nil, nil
+}
+func (fakeTrends) TrendActivity(context.Context, time.Time, time.Time) (trend.Activity, error) {
+	return trend.Activity{}, nil
+}
+func (fakeTrends) TrendFeedback(context.Context, time.Time, time.Time) ([]trend.FeedbackRow, error) {
+	return nil, nil
+}
+func (fakeTrends) Problems(context.Context) ([]problem.Problem, error) { return nil, nil }
+
 // newRouter mounts every route of package api and ingest the way app.Serve
 // does, with fakes behind them.
 func newRouter(t *testing.T, authn *auth.Authenticator) *gin.Engine {
@@ -92,9 +107,11 @@ func newRouter(t *testing.T, authn *auth.Authenticator) *gin.Engine {
 	ing.Register(r)
 	rd.Register(r)
 	rd.RegisterOpenAPI(r)
+	rd.RegisterWhoAmI(r, incident.DefaultConfig())
 	rd.RegisterTopology(r, &fakeTopology{t: topo})
 	rd.RegisterSuppressions(r, fakeSuppressions{}, time.Now)
 	rd.RegisterActions(r, fakeActor{}, time.Now)
+	rd.RegisterTrends(r, fakeTrends{}, time.Now)
 	return r
 }
 
@@ -392,7 +409,7 @@ func TestOpenAPIRoles(t *testing.T) {
 		if slices.Contains(appRoutes, o.String()) {
 			continue
 		}
-		path := strings.NewReplacer("{id}", "INC-000001", "{action}", "comment").Replace(o.path)
+		path := strings.NewReplacer("{id}", "INC-000001", "{action}", "comment", "{name}", "incidents").Replace(o.path)
 		do := func(token string) int {
 			req := httptest.NewRequest(strings.ToUpper(o.method), path, strings.NewReader("{}"))
 			req.Header.Set("Content-Type", "application/json")
@@ -466,11 +483,22 @@ func TestOpenAPIEnums(t *testing.T) {
 		"SupportLevel":   levels,
 		"Priority":       {incident.P1.String(), incident.P2.String(), incident.P3.String(), incident.P4.String(), incident.P5.String()},
 		"Level":          {incident.High.String(), incident.Medium.String(), incident.Low.String()},
+		"TrendName":      trend.Names(),
+		"TrendStep":      stringsOf(trend.Steps()),
+		"TrendDimension": stringsOf(trend.Dimensions()),
 	} {
 		if got := stringList(schema(t, doc, name)["enum"]); !slices.Equal(got, want) {
 			t.Errorf("%s enum = %v, want %v", name, got, want)
 		}
 	}
+}
+
+func stringsOf[S ~string](l []S) []string {
+	var out []string
+	for _, v := range l {
+		out = append(out, string(v))
+	}
+	return out
 }
 
 // --- the schemas match the Go types they describe ----------------------------
@@ -541,6 +569,11 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"CI", jsonFields(reflect.TypeFor[topology.CI]()), false, false},
 		{"ActionRequest", requestFields, false, false},
 		{"SuppressionRequest", jsonFields(reflect.TypeFor[suppress.Suppression]()), false, true},
+		{"TrendResult", jsonFields(reflect.TypeFor[trend.Result]()), true, false},
+		{"TrendSeries", jsonFields(reflect.TypeFor[trend.Series]()), true, false},
+		{"TrendPoint", jsonFields(reflect.TypeFor[trend.Point]()), true, false},
+		{"TrendTable", jsonFields(reflect.TypeFor[trend.Table]()), true, false},
+		{"TrendModel", jsonFields(reflect.TypeFor[trend.Model]()), true, false},
 	} {
 		s := schema(t, doc, c.schema)
 		props := slices.Sorted(maps.Keys(obj(s["properties"])))
