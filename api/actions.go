@@ -47,7 +47,7 @@ type TransitionErrorBody struct {
 
 // RegisterActions mounts POST /api/v1/incidents/{id}/{action}.
 func (a *API) RegisterActions(r gin.IRouter, act Actor, now func() time.Time) {
-	r.POST("/api/v1/incidents/:id/:action", a.auth.Require(auth.RoleAnalyst), func(c *gin.Context) {
+	r.POST("/api/v1/incidents/:id/:action", a.auth.Require(auth.RoleAnalyst), noSimpleForms, func(c *gin.Context) {
 		action, err := incident.ParseAction(c.Param("action"))
 		if err != nil {
 			c.AbortWithStatusJSON(http.StatusNotFound, Error{Error: err.Error(), Field: "action"})

@@ -59,7 +59,7 @@ func (a *API) RegisterProblems(r gin.IRouter, h Problems, now func() time.Time) 
 		}
 		c.JSON(http.StatusOK, p)
 	})
-	r.POST("/api/v1/problems/:id/:action", a.auth.Require(auth.RoleProblemManager), func(c *gin.Context) {
+	r.POST("/api/v1/problems/:id/:action", a.auth.Require(auth.RoleProblemManager), noSimpleForms, func(c *gin.Context) {
 		kind, err := problem.ParseActionKind(c.Param("action"))
 		if err != nil {
 			c.AbortWithStatusJSON(http.StatusNotFound, Error{Error: err.Error(), Field: "action"})

@@ -34,7 +34,7 @@ func (a *API) RegisterSuppressions(r gin.IRouter, h Suppressions, now func() tim
 		}
 		c.JSON(http.StatusOK, gin.H{"suppressions": list})
 	})
-	r.POST("/api/v1/suppressions", a.auth.Require(auth.RoleAnalyst), func(c *gin.Context) {
+	r.POST("/api/v1/suppressions", a.auth.Require(auth.RoleAnalyst), noSimpleForms, func(c *gin.Context) {
 		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxActionBytes))
 		if err != nil {
 			badRequest(c, "", "cannot read body")
@@ -62,7 +62,7 @@ func (a *API) RegisterSuppressions(r gin.IRouter, h Suppressions, now func() tim
 		}
 		c.JSON(http.StatusCreated, out)
 	})
-	r.DELETE("/api/v1/suppressions/:id", a.auth.Require(auth.RoleAnalyst), func(c *gin.Context) {
+	r.DELETE("/api/v1/suppressions/:id", a.auth.Require(auth.RoleAnalyst), noSimpleForms, func(c *gin.Context) {
 		if err := h.Delete(c.Request.Context(), c.Param("id")); err != nil {
 			if errors.Is(err, ErrSuppressionNotFound) {
 				c.AbortWithStatusJSON(http.StatusNotFound, Error{Error: err.Error()})

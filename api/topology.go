@@ -27,7 +27,7 @@ func (a *API) RegisterTopology(r gin.IRouter, h TopologyHolder) {
 		t := h.Topology()
 		c.JSON(http.StatusOK, topology.File{CIs: nonNil(t.CIs())})
 	})
-	r.PUT("/api/v1/topology", a.auth.Require(auth.RoleAdmin), func(c *gin.Context) {
+	r.PUT("/api/v1/topology", a.auth.Require(auth.RoleAdmin), noSimpleForms, func(c *gin.Context) {
 		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxTopologyBytes))
 		if err != nil {
 			var tooLarge *http.MaxBytesError

@@ -402,3 +402,29 @@ func TestRejectCreatesSuppression(t *testing.T) {
 		t.Fatalf("delete again: %d", code)
 	}
 }
+
+// TestCrossSiteFormRefused: a form another site could post gets 415 and
+// changes nothing, even with authentication off.
+func TestCrossSiteFormRefused(t *testing.T) {
+	s := startServer(t, "")
+	if code, b := call(t, "POST", s.url+"/api/v1/ingest/alertmanager", "", fixture(t, "alertmanager_v4-firing-critical-route-1alert.json")); code != 202 {
+		t.Fatalf("ingest: %d %s", code, b)
+	}
+	id := firstIncident(t, s.url, "")
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		req, _ := http.NewRequest("POST", s.url+"/api/v1/incidents/"+id+"/reject", strings.NewReader(`{"reason":"noise"}`))
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("%s: %d, want 415", ct, resp.StatusCode)
+		}
+	}
+	_, b := call(t, "GET", s.url+"/api/v1/incidents/"+id, "", nil)
+	if !strings.Contains(string(b), `"status":"new"`) {
+		t.Errorf("incident changed: %s", b)
+	}
+}
