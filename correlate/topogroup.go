@@ -67,6 +67,10 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 	// look like the consequence of a failure upstream (unreachable, down,
 	// errors, latency), not faults of their own (a disk filling up).
 	for id, names := range e.under[x] {
+		if !symptom {
+			// A fault of x's own (a disk filling up) explains nothing downstream.
+			break
+		}
 		var latest time.Time
 		for n, at := range names {
 			if at.After(latest) && e.isSymptom(n) {
@@ -82,7 +86,8 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 		if !symptom {
 			break
 		}
-		for id, at := range e.members[a.ID] {
+		// Only an unavailability of the upstream CI explains x's symptom.
+		for id, at := range e.sameKind[kindKey(a.ID, true)] {
 			consider(id, at, 1-0.05*float64(a.Hops), "upstream", a.ID, a.Hops)
 		}
 	}
