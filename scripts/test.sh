@@ -3,7 +3,8 @@
 #
 # Works on a fresh Debian machine that has Go: it installs what the tests need
 # first (a C compiler for -race, a real Alertmanager for the e2e webhook test,
-# Debian's ClickHouse server for the ClickHouse store's tests),
+# Debian's ClickHouse server for the ClickHouse store's tests, Debian's
+# Chromium for the web UI's browser tests),
 # then checks formatting, vets, runs every test with the race detector, and
 # gives every fuzz target a short run.
 #
@@ -12,6 +13,8 @@
 #   VIGIA_TEST_TIMEOUT  go test -timeout for the main run (default 20m)
 #   VIGIA_CLICKHOUSE_DSN  ClickHouse for the storage tests (default: install and
 #                       start Debian's clickhouse-server, clickhouse://127.0.0.1:9000/vigia_test)
+#   VIGIA_CHROMIUM_BIN  browser for the web UI tests (default: Debian's chromium, installed if missing)
+#   VIGIA_SCREENSHOTS   folder for the web UI tests' screenshots (default: a temporary one)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -105,11 +108,17 @@ if [ -z "${VIGIA_CLICKHOUSE_DSN:-}" ]; then
 fi
 echo "ClickHouse $(clickhouse-client -q 'SELECT version()' 2>/dev/null || echo '(external)'); VIGIA_CLICKHOUSE_DSN=$VIGIA_CLICKHOUSE_DSN"
 
-# --- Later steps, not needed yet -------------------------------------------
-# section "tools: Chromium (web UI tests)"
-#   apt_install chromium
-#   export VIGIA_CHROMIUM_BIN=/usr/bin/chromium
-# ---------------------------------------------------------------------------
+section "tools: Chromium (web UI tests)"
+# e2e/ui_test.go drives Debian's Chromium, headless, against the real binary;
+# it skips only when there is no Chromium, so install it here and CI runs it.
+# An already set VIGIA_CHROMIUM_BIN (another build) is kept as is.
+if [ -z "${VIGIA_CHROMIUM_BIN:-}" ]; then
+	if [ ! -x /usr/bin/chromium ]; then
+		apt_install chromium fonts-liberation
+	fi
+	export VIGIA_CHROMIUM_BIN=/usr/bin/chromium
+fi
+"$VIGIA_CHROMIUM_BIN" --version 2>/dev/null || echo "$VIGIA_CHROMIUM_BIN (version unknown)"
 
 section "gofmt"
 mapfile -t GOFILES < <(find . -name '*.go' \
