@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/vigia-noc/vigia/ingest"
 	"github.com/vigia-noc/vigia/notify"
 	"github.com/vigia-noc/vigia/scheduler"
+	"github.com/vigia-noc/vigia/ui"
 )
 
 // ServeOptions are the dependencies of Serve that tests replace.
@@ -63,6 +65,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
+	authn.LimitFailures(cfg.Auth.FailedLogins.Max, time.Duration(cfg.Auth.FailedLogins.Window))
 	notifier, err := notify.New(notify.Options{Config: cfg.Notify, Logger: logger, Registerer: reg, Now: now})
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
@@ -76,7 +79,8 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	ing, err := ingest.New(ingest.Options{
 		Sink: journalSink{c.journal}, Auth: authn, Logger: logger, Registerer: reg, Now: now,
 		MaxBodyBytes: int64(cfg.Ingest.MaxBodyBytes), RetryAfter: time.Duration(cfg.Ingest.RetryAfter),
-		Limits: ingest.Limits{UTF8LabelNames: cfg.Ingest.UTF8LabelNames},
+		Limits:    ingest.Limits{UTF8LabelNames: cfg.Ingest.UTF8LabelNames},
+		RateLimit: ingest.RateLimit{PerSecond: cfg.Ingest.RateLimit.RequestsPerSecond, Burst: cfg.Ingest.RateLimit.Burst},
 	})
 	if err != nil {
 		return err
@@ -95,13 +99,17 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		backlog, loaded := c.pipeline.Backlog()
 		pctx, cancel := context.WithTimeout(g.Request.Context(), 2*time.Second)
 		defer cancel()
+		var pingErr error
+		if loaded {
+			pingErr = c.store.Ping(pctx)
+		}
 		switch {
 		case !loaded:
 			g.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "state is being restored"})
-		case c.store.Ping(pctx) != nil:
-			g.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "store unreachable"})
+		case pingErr != nil:
+			g.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "store unreachable", "detail": config.Redact(pingErr.Error())})
 		case backlog > opts.ReadyMaxBacklog:
-			g.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "journal backlog over its bound", "backlog": backlog})
+			g.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "journal backlog over its bound", "backlog": backlog, "max_backlog": opts.ReadyMaxBacklog})
 		default:
 			g.JSON(http.StatusOK, gin.H{"status": "ready", "backlog": backlog})
 		}
@@ -110,9 +118,65 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	r.GET("/metrics", gin.WrapH(metricsHandler))
 	ing.Register(r)
 	rd.Register(r)
-	rd.RegisterTopology(r, &topologyHolder{dir: cfg.Data, p: c.pipeline, cur: c.topology})
-	rd.RegisterActions(r, actions{p: c.pipeline, store: c.store}, now)
+	rd.RegisterOpenAPI(r)
+	rd.RegisterPprof(r)
+	rd.RegisterWhoAmI(r, cfg.Incident)
+	ui.Register(r)
+	topoHolder := &topologyHolder{dir: cfg.Data, p: c.pipeline, cur: c.topology}
+	rd.RegisterTopology(r, topoHolder)
+	supp := &suppressions{dir: cfg.Data, p: c.pipeline, set: c.suppressions}
+	rd.RegisterSuppressions(r, supp, now)
+	rd.RegisterActions(r, actions{p: c.pipeline, store: c.store, supp: supp}, now)
+	if ts, ok := c.store.(api.TrendSource); ok {
+		rd.RegisterTrends(r, ts, now)
+	}
 
+	tlsConfig, err := loadTLS(cfg.Server)
+	if err != nil {
+		return err
+	}
+	// startup runs once the pipeline runs.
+	var startup []func(context.Context)
+	sched := scheduler.New(logger, reg)
+	if err := sched.Add("sla", cfg.Jobs.SLA, func(ctx context.Context) error {
+		return c.pipeline.Do(ctx, func(e *correlate.Engine) error { e.CheckSLA(now()); return nil })
+	}); err != nil {
+		return err
+	}
+	if rs, ok := c.store.(partitionDropper); ok {
+		if err := sched.Add("retention", cfg.Jobs.Retention, func(ctx context.Context) error {
+			return enforceRetention(ctx, rs, cfg.Retention.Tables(), now(), logger)
+		}); err != nil {
+			return err
+		}
+	}
+	if ps, ok := c.store.(problemStore); ok {
+		th := &topologyHolderRef{h: topoHolder}
+		probs, err := newProblems(cfg.Problem, ps, th.get, func(ctx context.Context, ke []correlate.KnownError) error {
+			return c.pipeline.Do(ctx, func(e *correlate.Engine) error { e.SetKnownErrors(ke); return nil })
+		})
+		if err != nil {
+			return err
+		}
+		rd.RegisterProblems(r, probs, now)
+		lookBack := 2 * cfg.Problem.Window.D()
+		if err := sched.Add("problems", cfg.Problem.Schedule, func(ctx context.Context) error {
+			n, err := probs.Detect(ctx, now(), now().Add(-lookBack))
+			if n > 0 {
+				logger.Info("candidate problems proposed", "count", n)
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		startup = append(startup, func(ctx context.Context) {
+			if err := probs.refreshKnownErrors(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("loading known errors", "err", err)
+			}
+		})
+	} else {
+		logger.Warn("this store keeps no problems: problem management is off")
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -124,9 +188,10 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		WriteTimeout:      time.Duration(cfg.Server.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.Server.IdleTimeout),
 		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         tlsConfig,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("vigia listening", "addr", ln.Addr().String(), "data", cfg.Data, "store", cfg.Store)
+	logger.Info("vigia listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "data", cfg.Data, "store", config.Redact(cfg.Store))
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
 	}
@@ -136,15 +201,17 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error { return c.pipeline.Run(gctx) })
 	g.Go(func() error { return notifier.Run(gctx) })
-	sched := scheduler.New(logger, reg)
-	if err := sched.Add("sla", cfg.Jobs.SLA, func(ctx context.Context) error {
-		return c.pipeline.Do(ctx, func(e *correlate.Engine) error { e.CheckSLA(now()); return nil })
-	}); err != nil {
-		return err
-	}
 	g.Go(func() error { return sched.Run(gctx) })
+	for _, fn := range startup {
+		g.Go(func() error { fn(gctx); return nil })
+	}
 	g.Go(func() error {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := srv.Serve
+		if tlsConfig != nil {
+			// The certificate is in srv.TLSConfig; ServeTLS adds HTTP/2.
+			serve = func(l net.Listener) error { return srv.ServeTLS(l, "", "") }
+		}
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
 		}
 		return nil
@@ -189,4 +256,17 @@ func notifyChanges(n *notify.Notifier) func(correlate.Changes) {
 			}
 		}
 	}
+}
+
+// loadTLS loads server.tls_cert_file and server.tls_key_file, or returns
+// nil for plain HTTP. The pair is read once, at start: restart to rotate.
+func loadTLS(sc config.ServerConfig) (*tls.Config, error) {
+	if sc.TLSCertFile == "" && sc.TLSKeyFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(sc.TLSCertFile, sc.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("server.tls_cert_file, server.tls_key_file: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }

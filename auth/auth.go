@@ -2,8 +2,9 @@
 //
 // An [Authenticator] is built once from the configured tokens. It resolves
 // every secret (inline, environment variable or file) at construction and
-// keeps only their SHA-256 hashes; it holds no mutable state afterwards, so
-// all its methods are safe for concurrent use.
+// keeps only their SHA-256 hashes. Its only mutable state is the count of
+// failed logins per client address ([Authenticator.LimitFailures]), which is
+// synchronized: all its methods are safe for concurrent use.
 //
 // With no tokens configured authentication is off: every request is allowed
 // and carries the identity "anonymous" (see [Authenticator.Enabled]).
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -155,6 +157,9 @@ type Authenticator struct {
 	// compare is subtle.ConstantTimeCompare; a field so a test can check
 	// that every token is compared, whatever matches.
 	compare func(a, b []byte) int
+	// failures, when set, locks out addresses that present too many
+	// invalid tokens.
+	failures *failureLimiter
 }
 
 // New validates tokens and resolves their secrets: getenv and readFile
@@ -259,15 +264,28 @@ func bearer(header string) (string, bool) {
 // token is valid and its identity holds at least one of roles (any valid
 // token when roles is empty). It answers 401 with a WWW-Authenticate
 // challenge when the token is missing or invalid, and 403 when no role
-// matches. The identity is put in the request's context; read it with
-// [IdentityFrom]. With authentication off every request passes as
-// "anonymous".
+// matches. With [Authenticator.LimitFailures] on, a client address that
+// presented too many invalid tokens gets 429 with Retry-After, whatever its
+// token, until its allowance refills. The identity is put in the request's
+// context; read it with [IdentityFrom]. With authentication off every
+// request passes as "anonymous".
 func (a *Authenticator) Require(roles ...Role) gin.HandlerFunc {
 	roles = append([]Role(nil), roles...)
 	return func(c *gin.Context) {
+		fl := a.failures
+		if fl != nil && a.Enabled() {
+			if wait, locked := fl.locked(c.RemoteIP()); locked {
+				c.Header("Retry-After", strconv.Itoa(retryAfter(wait)))
+				c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "too many invalid tokens from this address: retry later"})
+				return
+			}
+		}
 		header := c.GetHeader("Authorization")
 		id, ok := a.Authenticate(header)
 		if !ok {
+			if fl != nil && header != "" {
+				fl.failed(c.RemoteIP())
+			}
 			challenge := `Bearer realm="vigia"`
 			msg := "missing bearer token"
 			if header != "" {

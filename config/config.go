@@ -52,12 +52,32 @@ type Config struct {
 	Problem problem.Config `yaml:"problem"`
 	// Jobs are the schedules of the periodic jobs.
 	Jobs JobsConfig `yaml:"jobs"`
+	// Retention of history in the store.
+	Retention RetentionConfig `yaml:"retention"`
 }
 
 // JobsConfig holds the cron schedules ("*/15 * * * *" or "@every 30s").
 type JobsConfig struct {
 	// SLA evaluates SLA clocks and escalation rules.
 	SLA string `yaml:"sla"`
+	// Retention drops expired history (ClickHouse monthly partitions).
+	Retention string `yaml:"retention"`
+}
+
+// RetentionConfig is how long each kind of history is kept in ClickHouse;
+// 0 keeps it forever. Whole months are dropped once wholly past.
+type RetentionConfig struct {
+	AlertEvents correlate.Duration `yaml:"alert_events"`
+	Episodes    correlate.Duration `yaml:"episodes"`
+	Incidents   correlate.Duration `yaml:"incidents"`
+	Timeline    correlate.Duration `yaml:"timeline"`
+	Feedback    correlate.Duration `yaml:"feedback"`
+}
+
+// Tables maps the ClickHouse tables to their retention.
+func (r RetentionConfig) Tables() map[string]time.Duration {
+	return map[string]time.Duration{"alert_events": time.Duration(r.AlertEvents), "episodes": time.Duration(r.Episodes),
+		"incidents": time.Duration(r.Incidents), "timeline": time.Duration(r.Timeline), "feedback": time.Duration(r.Feedback)}
 }
 
 // LogConfig configures logging.
@@ -145,7 +165,7 @@ func Default() Config {
 		Incident:  incident.DefaultConfig(),
 		Notify:    notify.DefaultConfig(),
 		Problem:   defaultProblem(),
-		Jobs:      JobsConfig{SLA: "@every 30s"},
+		Jobs:      JobsConfig{SLA: "@every 30s", Retention: "30 3 * * *"},
 	}
 }
 
@@ -283,6 +303,14 @@ func (c *Config) Validate() error {
 	}
 	if _, err := cron.ParseStandard(c.Jobs.SLA); err != nil {
 		return fmt.Errorf("jobs.sla: %w", err)
+	}
+	if _, err := cron.ParseStandard(c.Jobs.Retention); err != nil {
+		return fmt.Errorf("jobs.retention: %w", err)
+	}
+	for name, d := range c.Retention.Tables() {
+		if d < 0 {
+			return fmt.Errorf("retention.%s: must not be negative", name)
+		}
 	}
 	if err := c.Correlate.Validate(); err != nil {
 		return err

@@ -83,6 +83,7 @@ func TestLoadBad(t *testing.T) {
 		{"conf.bad.log-level.yml", 2, "log.level", "verbose"},
 		{"conf.bad.sla.yml", 5, "incident.sla.policies[P1].respond", "must be positive"},
 		{"conf.bad.notify-url.yml", 4, "notify.receivers[0].url", "http or https"},
+		{"conf.bad.rate-limit.yml", 4, "ingest.rate_limit.burst", "must not be negative"},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {

@@ -194,6 +194,9 @@ func (l Limits) decodeAlertmanager(body []byte, now time.Time) (decoded, error) 
 	if err := checkBody(body); err != nil {
 		return decoded{}, err
 	}
+	if err := l.checkArrayLen(body, amNames); err != nil {
+		return decoded{}, err
+	}
 	var m amMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		return decoded{}, jsonError(err, body, "alerts", func(b []byte) error {
@@ -262,6 +265,9 @@ const (
 
 func (l Limits) decodeGrafana(body []byte, now time.Time) (decoded, error) {
 	if err := checkBody(body); err != nil {
+		return decoded{}, err
+	}
+	if err := l.checkArrayLen(body, amNames); err != nil {
 		return decoded{}, err
 	}
 	var m grafanaMessage
@@ -407,6 +413,9 @@ func decodeStrict(b []byte, v any) error {
 //     ID, and is hashed together with the source into one.
 func (l Limits) decodeEvents(body []byte, now time.Time) (decoded, error) {
 	if err := checkBody(body); err != nil {
+		return decoded{}, err
+	}
+	if err := l.checkArrayLen(body, eventNames); err != nil {
 		return decoded{}, err
 	}
 	var m eventsBody

@@ -20,6 +20,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,11 @@ type Options struct {
 	SeenCapacity int
 	// Limits bound each body's content.
 	Limits
+	// RateLimit bounds each sender's requests (429 over it); off when zero.
+	RateLimit RateLimit
+	// MaxInflightBytes bounds the bytes of bodies being read and decoded at
+	// once; past it, 503. DefaultMaxInflightFactor × MaxBodyBytes by default.
+	MaxInflightBytes int64
 }
 
 // Defaults of Options.
@@ -84,6 +90,8 @@ type Handler struct {
 	metrics    *metrics
 	seen       *seenIndex
 	bufs       sync.Pool
+	limiter    *rateLimiter // nil: no rate limit
+	inflight   *byteBudget
 }
 
 // New checks opts and builds a Handler. It starts nothing.
@@ -99,6 +107,10 @@ func New(opts Options) (*Handler, error) {
 		return nil, fmt.Errorf("Options.SeenCapacity: %d is negative", opts.SeenCapacity)
 	case opts.MaxAlerts < 0, opts.MaxLabels < 0, opts.MaxLabelValueLength < 0, opts.MaxAnnotationValueLength < 0:
 		return nil, errors.New("Options.Limits: a limit is negative")
+	case opts.RateLimit.PerSecond < 0, opts.RateLimit.Burst < 0:
+		return nil, errors.New("Options.RateLimit: a value is negative")
+	case opts.MaxInflightBytes < 0:
+		return nil, fmt.Errorf("Options.MaxInflightBytes: %d is negative", opts.MaxInflightBytes)
 	}
 	h := &Handler{
 		sink:    opts.Sink,
@@ -129,6 +141,12 @@ func New(opts Options) (*Handler, error) {
 		seen = DefaultSeenCapacity
 	}
 	h.seen = newSeenIndex(seen)
+	h.limiter = newRateLimiter(opts.RateLimit, h.now)
+	h.inflight = &byteBudget{max: opts.MaxInflightBytes}
+	if h.inflight.max == 0 {
+		h.inflight.max = DefaultMaxInflightFactor * h.maxBody
+	}
+	h.inflight.max = max(h.inflight.max, h.maxBody)
 	h.bufs.New = func() any { return new(bytes.Buffer) }
 	return h, nil
 }
@@ -148,6 +166,9 @@ func (h *Handler) Register(r gin.IRouter) {
 		chain := []gin.HandlerFunc{h.instrument(e.src)}
 		if h.auth.Enabled() {
 			chain = append(chain, h.auth.Require(auth.RoleIngest))
+		}
+		if h.limiter != nil {
+			chain = append(chain, h.limiter.middleware(h.auth.Enabled()))
 		}
 		src, dec := e.src, e.dec
 		chain = append(chain, func(c *gin.Context) { h.receive(c, src, dec) })
@@ -171,6 +192,8 @@ func (h *Handler) instrument(src correlate.Source) gin.HandlerFunc {
 			h.metrics.rejected.WithLabelValues(s, reasonUnauthorized).Inc()
 		case http.StatusForbidden:
 			h.metrics.rejected.WithLabelValues(s, reasonForbidden).Inc()
+		case http.StatusTooManyRequests:
+			h.metrics.rejected.WithLabelValues(s, reasonRateLimited).Inc()
 		}
 	}
 }
@@ -188,6 +211,18 @@ func (h *Handler) receive(c *gin.Context, src correlate.Source, decode decoder) 
 		h.fail(c, src, err)
 		return
 	}
+	// The body's bytes count against the in-flight budget: before reading
+	// when its length is known, else once read.
+	known := c.Request.ContentLength
+	if known <= 0 || known > h.maxBody {
+		known = 0
+	}
+	release, err := h.inflight.reserve(known)
+	if err != nil {
+		h.fail(c, src, err)
+		return
+	}
+	defer release()
 	buf, err := h.readBody(c.Writer, c.Request)
 	if buf != nil {
 		defer h.putBuffer(buf)
@@ -195,6 +230,14 @@ func (h *Handler) receive(c *gin.Context, src correlate.Source, decode decoder) 
 	if err != nil {
 		h.fail(c, src, err)
 		return
+	}
+	if known == 0 {
+		release, err := h.inflight.reserve(int64(buf.Len()))
+		if err != nil {
+			h.fail(c, src, err)
+			return
+		}
+		defer release()
 	}
 	s := string(src)
 	h.metrics.bytes.WithLabelValues(s).Add(float64(buf.Len()))
@@ -268,6 +311,10 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffe
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return buf, errTooLarge
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// server.read_timeout cut a slow body: the sender may retry.
+			return buf, fmt.Errorf("reading the body: %w", context.DeadlineExceeded)
 		}
 		return buf, fieldErr(reasonMalformed, "body", "reading the body: %v", err)
 	}

@@ -12,12 +12,12 @@ import (
 // The bounded label values of the metrics, created in advance.
 var (
 	metricSources = []correlate.Source{correlate.SourceAlertmanager, correlate.SourceGrafana, correlate.SourceEvents}
-	metricCodes   = []int{202, 400, 401, 403, 413, 415, 500, 503}
+	metricCodes   = []int{202, 400, 401, 403, 413, 415, 429, 500, 503}
 	// Rejection reasons: those of decode.go, plus the HTTP-level ones.
 	metricReasons = []string{
 		reasonMalformed, reasonVersion, reasonInvalid, reasonLimit,
 		reasonTooLarge, reasonMediaType, reasonUnauthorized, reasonForbidden,
-		reasonOverloaded, reasonCanceled, reasonInternal,
+		reasonOverloaded, reasonCanceled, reasonInternal, reasonRateLimited,
 	}
 )
 
@@ -29,6 +29,7 @@ const (
 	reasonOverloaded   = "overloaded"
 	reasonCanceled     = "canceled"
 	reasonInternal     = "internal"
+	reasonRateLimited  = "rate_limited" // 429: a sender's rate limit, or an address locked out after invalid tokens
 )
 
 type metrics struct {
