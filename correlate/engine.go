@@ -236,6 +236,17 @@ func (e *Engine) Clock() time.Time { return e.clock }
 // ActiveEpisodes returns how many episodes the engine holds in memory.
 func (e *Engine) ActiveEpisodes() int { return len(e.episodes) }
 
+// OpenByStatusPriority counts the open incidents by status and priority.
+func (e *Engine) OpenByStatusPriority() map[[2]string]int {
+	out := map[[2]string]int{}
+	for _, in := range e.incidents {
+		if in.Status.Open() {
+			out[[2]string{in.Status.String(), in.Priority.String()}]++
+		}
+	}
+	return out
+}
+
 // OpenIncidents returns how many incidents the engine holds in memory.
 func (e *Engine) OpenIncidents() int { return len(e.incidents) }
 

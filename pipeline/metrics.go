@@ -17,6 +17,10 @@ type metrics struct {
 	batchRecords   prometheus.Histogram
 	feedback       *prometheus.CounterVec
 	events         *prometheus.CounterVec
+	joins          *prometheus.CounterVec
+	open           *prometheus.GaugeVec
+	backlog        prometheus.Gauge
+	applyLatency   prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -49,6 +53,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "events_total", Help: "Incident timeline events by kind: opened, sla_at_risk, sla_breached, escalated."},
 			[]string{"kind"}),
 	}
+	m.joins = f.NewCounterVec(prometheus.CounterOpts{Namespace: "vigia", Subsystem: "correlate",
+		Name: "joins_total", Help: "New alert episodes by the method that placed them in an incident."}, []string{"method"})
+	for _, k := range []string{"rule", "topology", "similarity", "flapping", "repeat", "manual"} {
+		m.joins.WithLabelValues(k).Add(0)
+	}
+	m.open = f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "incident",
+		Name: "open", Help: "Incidents not resolved, closed, rejected or merged, by status and priority."}, []string{"status", "priority"})
+	m.backlog = f.NewGauge(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "journal",
+		Name: "backlog_records", Help: "Durable journal records not yet applied to the store."})
+	m.applyLatency = f.NewHistogram(prometheus.HistogramOpts{Namespace: "vigia", Subsystem: "correlate",
+		Name: "delivery_to_store_seconds", Help: "Time from a delivery's acknowledgement to its effects (episodes, incidents) being in the store, for the oldest delivery of each batch.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})
 	for _, k := range []string{"opened", "sla_at_risk", "sla_breached", "escalated"} {
 		m.events.WithLabelValues(k).Add(0)
 	}

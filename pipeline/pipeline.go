@@ -241,6 +241,7 @@ func (p *Pipeline) step(ctx context.Context) (int, error) {
 	}
 	start := time.Now()
 	last := from - 1
+	var oldest time.Time
 	for _, r := range recs {
 		last = r.Seq
 		d, err := correlate.DecodeDelivery(r.Payload)
@@ -248,6 +249,9 @@ func (p *Pipeline) step(ctx context.Context) (int, error) {
 			p.m.undecodable.Inc()
 			p.logger.Error("skipping undecodable journal record", "seq", r.Seq, "err", err)
 			continue
+		}
+		if oldest.IsZero() || d.ReceivedAt.Before(oldest) {
+			oldest = d.ReceivedAt
 		}
 		p.opts.Engine.Process(&d)
 		p.m.deliveries.Inc()
@@ -259,6 +263,11 @@ func (p *Pipeline) step(ctx context.Context) (int, error) {
 	}
 	p.m.batchDuration.Observe(time.Since(start).Seconds())
 	p.m.batchRecords.Observe(float64(len(recs)))
+	if p.opts.Now != nil && !oldest.IsZero() {
+		// Serve mode: received_at is the wall clock, so this is how long
+		// the batch's oldest delivery took to reach the store.
+		p.m.applyLatency.Observe(max(0, p.opts.Now().Sub(oldest).Seconds()))
+	}
 	if p.opts.TruncateJournal {
 		if err := p.opts.Journal.Truncate(last + 1); err != nil {
 			p.logger.Warn("journal truncation failed", "err", err)
@@ -304,6 +313,13 @@ func (p *Pipeline) commit(ctx context.Context, offset uint64) error {
 	}
 	p.unwritten = nil
 	p.m.applied.Set(float64(offset))
+	if last := p.opts.Journal.LastSeq(); last >= offset {
+		p.m.backlog.Set(float64(last - offset))
+	}
+	p.m.open.Reset()
+	for k, n := range p.opts.Engine.OpenByStatusPriority() {
+		p.m.open.WithLabelValues(k[0], k[1]).Set(float64(n))
+	}
 	p.m.activeEpisodes.Set(float64(p.opts.Engine.ActiveEpisodes()))
 	p.m.openIncidents.Set(float64(p.opts.Engine.OpenIncidents()))
 	return nil
@@ -317,6 +333,11 @@ type pendingWrite struct {
 
 // committed counts what a written batch holds and hands it to OnCommit.
 func (p *Pipeline) committed(ch correlate.Changes) {
+	for i := range ch.Episodes {
+		if x := ch.Episodes[i].Explanation; x != nil && ch.Episodes[i].Version == 1 {
+			p.m.joins.WithLabelValues(x.Method).Inc()
+		}
+	}
 	for _, f := range ch.Feedback {
 		p.m.feedback.WithLabelValues(f.Method, f.Rule, f.Decision).Inc()
 	}
