@@ -73,6 +73,9 @@ const (
 	KindPriorityChanged    = "priority_changed"
 	KindSLAAtRisk          = "sla_at_risk"
 	KindSLABreached        = "sla_breached"
+	// KindMajorReviewDue marks a resolved major incident whose
+	// post-incident review is due (ITIL major incident procedure).
+	KindMajorReviewDue = "major_review_due"
 )
 
 // EventKinds lists every timeline event kind.
@@ -80,7 +83,7 @@ func EventKinds() []string {
 	return []string{KindOpened, KindConfirmed, KindRejected, KindAcknowledged, KindAssigned,
 		KindEscalated, KindEscalationNotified, KindStarted, KindResolved, KindClosed, KindReopened,
 		KindCommented, KindMerged, KindMoved, KindCategorized, KindDeclaredMajor, KindPaused,
-		KindResumed, KindPriorityChanged, KindSLAAtRisk, KindSLABreached}
+		KindResumed, KindPriorityChanged, KindSLAAtRisk, KindSLABreached, KindMajorReviewDue}
 }
 
 var actionKinds = map[Action]string{

@@ -296,7 +296,16 @@ func (w *Workflow) Apply(in *Incident, r Request) ([]Event, error) {
 	if len(ev.Data) == 0 {
 		ev.Data = nil
 	}
-	return []Event{ev}, nil
+	return append([]Event{ev}, majorReview(in, from, at)...), nil
+}
+
+// majorReview returns the review record a major incident needs once resolved.
+func majorReview(in *Incident, from Status, at time.Time) []Event {
+	if !in.Major || in.Status != StatusResolved || from == StatusResolved {
+		return nil
+	}
+	return []Event{{IncidentID: in.ID, At: at, Actor: ActorSystem, Kind: KindMajorReviewDue,
+		Comment: "major incident resolved: a post-incident review is due (record it as a comment)"}}
 }
 
 // checkRequest checks the fields an action needs, before anything changes.
@@ -469,8 +478,9 @@ func (w *Workflow) ApplyAuto(in *Incident, t Trigger, at time.Time) ([]Event, er
 		ev.Kind, ev.Comment = KindReopened, "its alerts fired again"
 		in.reopen(at)
 	}
+	from := in.Status
 	in.Status = to
-	return []Event{ev}, nil
+	return append([]Event{ev}, majorReview(in, from, at)...), nil
 }
 
 // Init completes a newly opened incident (Priority already set): the

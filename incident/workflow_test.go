@@ -288,3 +288,21 @@ func TestIncidentJSON(t *testing.T) {
 		t.Errorf("old incident: %v %+v", err, o)
 	}
 }
+
+func TestMajorIncidentResolutionAsksForReview(t *testing.T) {
+	w := mustWorkflow(t, DefaultConfig())
+	in := &Incident{ID: "INC-000001", Status: StatusConfirmed, Priority: P1, Major: true, OpenedAt: t0}
+	evs := apply(t, w, in, Request{Action: ActionResolve, Actor: "ana", At: t0.Add(time.Hour), ClosureCode: "resolved"})
+	if len(evs) != 2 || evs[1].Kind != KindMajorReviewDue {
+		t.Fatalf("events = %+v, want resolved then major_review_due", evs)
+	}
+	minor := &Incident{ID: "INC-000002", Status: StatusConfirmed, Priority: P3, OpenedAt: t0}
+	if evs := apply(t, w, minor, Request{Action: ActionResolve, Actor: "ana", At: t0.Add(time.Hour), ClosureCode: "resolved"}); len(evs) != 1 {
+		t.Fatalf("a minor incident asked for a review: %+v", evs)
+	}
+	auto := &Incident{ID: "INC-000003", Status: StatusNew, Priority: P1, Major: true, OpenedAt: t0}
+	evs, err := w.ApplyAuto(auto, TriggerAlertsResolved, t0.Add(time.Hour))
+	if err != nil || len(evs) != 2 || evs[1].Kind != KindMajorReviewDue {
+		t.Fatalf("auto-resolve of a major incident: %+v %v", evs, err)
+	}
+}
