@@ -152,10 +152,17 @@ func (e *Engine) openManual(from *incident.Incident, first *Episode, r incident.
 // incidents' counters.
 func (e *Engine) moveEpisodes(from, to *incident.Incident, eps []*Episode, r incident.Request) {
 	if aux := e.aux[from.ID]; aux != nil {
-		aux.episodes = slices.DeleteFunc(aux.episodes, func(x *Episode) bool { return slices.Contains(eps, x) })
+		for _, ep := range eps {
+			delete(aux.episodes, ep)
+		}
 	}
 	if aux := e.aux[to.ID]; aux != nil {
-		aux.episodes = append(aux.episodes, eps...)
+		if aux.episodes == nil {
+			aux.episodes = map[*Episode]struct{}{}
+		}
+		for _, ep := range eps {
+			aux.episodes[ep] = struct{}{}
+		}
 	}
 	for _, ep := range eps {
 		from.AlertCount--

@@ -16,8 +16,9 @@ type incAux struct {
 	reps []*simRep
 	// simNames are the alert names under which it is indexed for similarity.
 	simNames map[string]struct{}
-	// episodes are the member episodes in memory, for merges.
-	episodes []*Episode
+	// episodes are the member episodes in memory, for merges; evicted
+	// episodes leave it with the engine's memory.
+	episodes map[*Episode]struct{}
 	// fixedPriority is a rule's priority, which severities do not change.
 	fixedPriority incident.Priority
 	// allCIs and services are the CIs and business services its alerts
@@ -36,7 +37,10 @@ func (e *Engine) memberJoined(in *incident.Incident, ep *Episode) {
 		aux = &incAux{}
 		e.aux[in.ID] = aux
 	}
-	aux.episodes = append(aux.episodes, ep)
+	if aux.episodes == nil {
+		aux.episodes = map[*Episode]struct{}{}
+	}
+	aux.episodes[ep] = struct{}{}
 	e.indexMember(in, aux, ep)
 }
 

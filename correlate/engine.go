@@ -357,6 +357,9 @@ func (e *Engine) sweep() {
 			continue
 		}
 		delete(e.episodes, x.key)
+		if aux := e.aux[ep.IncidentID]; aux != nil {
+			delete(aux.episodes, ep)
+		}
 	}
 	if e.clock.Sub(e.lastSlowSweep) < 15*time.Minute {
 		return

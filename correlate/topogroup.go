@@ -259,7 +259,12 @@ func (e *Engine) mergeCascade(src, dst *incident.Incident, ep *Episode, link *to
 	}
 	e.emit(src, evs...)
 	aux := e.aux[src.ID]
-	moving := append([]*Episode(nil), aux.episodes...)
+	moving := make([]*Episode, 0, len(aux.episodes))
+	for m := range aux.episodes {
+		moving = append(moving, m)
+	}
+	// Deterministic order: the order of the episodes' arrival.
+	sort.Slice(moving, func(i, j int) bool { return moving[i].ID < moving[j].ID })
 	e.moveEpisodes(src, dst, moving, req)
 	for _, m := range moving {
 		m.Explanation = &incident.Explanation{Method: MethodTopology, Window: formatWindow(e.cfg.topoWindow), Score: link.score,
