@@ -111,7 +111,7 @@ func DefaultConfig() Config {
 			ScopeLabels: []string{"cluster", "namespace", "datacenter", "region", "env", "environment"}},
 		Flapping:       FlappingConfig{Changes: 6, Window: Duration(time.Hour), Hold: Duration(30 * time.Minute)},
 		ResolveDelay:   Duration(5 * time.Minute),
-		ReopenWindow:   Duration(30 * time.Minute),
+		ReopenWindow:   Duration(time.Hour),
 		DedupRetention: Duration(24 * time.Hour),
 	}
 }
