@@ -31,7 +31,7 @@ func TestIngestBadInputRealHTTP(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &rep); err != nil || rep.Accepted == nil || *rep.Accepted != 1 || rep.Duplicates == nil || *rep.Duplicates != 0 {
 		t.Errorf("POST a valid delivery of 1 new alert: reply %s, want {\"accepted\":1,\"duplicates\":0}", r.Body)
 	}
-	s.waitReady(readyTimeout) // /readyz: the engine has applied it
+	s.waitApplied(readyTimeout) // the engine has applied it
 	before := snapshotIncidents(t, s)
 	if len(before) == 0 {
 		t.Fatalf("the valid delivery made no incident")
@@ -79,7 +79,7 @@ func TestIngestBadInputRealHTTP(t *testing.T) {
 	}
 
 	// Still alive, still ready, nothing changed.
-	s.waitReady(readyTimeout)
+	s.waitApplied(readyTimeout)
 	after := snapshotIncidents(t, s)
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("bad requests changed the incidents:\n before: %v\n after:  %v", before, after)

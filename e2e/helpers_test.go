@@ -240,6 +240,30 @@ func (s *server) waitReady(timeout time.Duration) {
 	s.t.Fatalf("%s: GET /readyz did not answer 200 within %v (last: %s)", s.name, timeout, last)
 }
 
+// waitApplied waits until /readyz reports no journal backlog: every
+// acknowledged delivery has been applied. /readyz itself answers 200 with a
+// small backlog, as a load balancer wants.
+func (s *server) waitApplied(timeout time.Duration) {
+	s.t.Helper()
+	s.waitReady(timeout)
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(s.url("/readyz"))
+		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			last = string(body)
+			if resp.StatusCode == http.StatusOK && strings.Contains(last, `"backlog":0`) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("%s: the journal backlog was not applied within %v (last /readyz: %s)", s.name, timeout, last)
+}
+
 // httpResult is one HTTP exchange.
 type httpResult struct {
 	Status int

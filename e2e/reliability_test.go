@@ -1157,7 +1157,7 @@ func TestReliabilityHostileInput(t *testing.T) {
 	}
 
 	// What was accepted reads back intact through the API, as valid JSON.
-	s.waitReady(readyTimeout)
+	s.waitApplied(readyTimeout)
 	back := map[string]string{}
 	for _, in := range listIncidents(t, s, "") {
 		for _, a := range getIncident(t, s, "", in.ID).Alerts {
