@@ -215,17 +215,14 @@ func (s *Store) ListIncidents(ctx context.Context, f storage.IncidentFilter) (st
 		hargs = append(hargs, f.Q, f.Q)
 	}
 	if f.Cursor != "" {
-		seq, err := DecodeCursor(f.Cursor)
+		seq, err := storage.DecodeCursor(f.Cursor)
 		if err != nil {
 			return storage.IncidentPage{}, err
 		}
 		where = append(where, "seq < ?")
 		wargs = append(wargs, seq)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit := f.PageLimit()
 	v, err := s.view(ctx)
 	if err != nil {
 		return storage.IncidentPage{}, fmt.Errorf("list incidents: %w", err)
@@ -235,31 +232,7 @@ func (s *Store) ListIncidents(ctx context.Context, f storage.IncidentFilter) (st
 	if err != nil {
 		return storage.IncidentPage{}, fmt.Errorf("list incidents: %w", err)
 	}
-	page := storage.IncidentPage{Incidents: incs}
-	if len(incs) > limit {
-		page.Incidents = incs[:limit]
-		page.NextCursor = EncodeCursor(incs[limit-1].Seq)
-	}
-	if page.Incidents == nil {
-		page.Incidents = []incident.Incident{}
-	}
-	return page, nil
-}
-
-// EncodeCursor makes an opaque cursor from an incident sequence; it is the
-// same as the embedded store's, so a cursor survives a change of store.
-func EncodeCursor(seq int64) string { return "i" + strconv.FormatInt(seq, 36) }
-
-// DecodeCursor reverses EncodeCursor.
-func DecodeCursor(c string) (int64, error) {
-	if !strings.HasPrefix(c, "i") {
-		return 0, storage.ErrBadCursor
-	}
-	n, err := strconv.ParseInt(c[1:], 36, 64)
-	if err != nil || n <= 0 {
-		return 0, storage.ErrBadCursor
-	}
-	return n, nil
+	return storage.NewIncidentPage(incs, limit), nil
 }
 
 // GetIncident returns one incident with its alerts and timeline.
