@@ -215,35 +215,3 @@ func BenchmarkTrendIncidents200k(b *testing.B) {
 		})
 	}
 }
-
-// TestRecordRoundTrip packs rows with awkward strings (the separators of
-// the format, NUL, multi-byte runes) and negative times, and reads them back.
-func TestRecordRoundTrip(t *testing.T) {
-	t0 := time.Date(2026, 3, 2, 10, 0, 0, 123456789, time.UTC)
-	rows := []trend.IncidentRow{
-		{ID: "INC-000001", Status: incident.StatusInProgress, Priority: incident.P2, Severity: "crit;ical",
-			Method: "rule", Rule: "12:by:service", Service: "wéb\x00;:", CI: "", Category: "日本", Level: incident.L3,
-			Group: "noc", Assignee: "ana", DecidedBy: "vigia", OpenedAt: t0, UpdatedAt: t0.Add(time.Hour),
-			ConfirmedAt: t0.Add(time.Minute), AcknowledgedAt: t0.Add(2 * time.Minute),
-			RespondBreachedAt: time.Date(1960, 1, 1, 0, 0, 0, 1, time.UTC), Reopens: 2, EscalationCount: 3, Bounces: 1,
-			Holds: []incident.Interval{{Start: t0.Add(3 * time.Minute), Reason: "waiting; on: vendor"},
-				{Start: t0.Add(4 * time.Minute), End: t0.Add(5 * time.Minute)}}},
-		{ID: "INC-000002", Status: incident.StatusNew, Priority: incident.P5, OpenedAt: t0, UpdatedAt: t0},
-	}
-	var packed string
-	for i := range rows {
-		packed += encodeRow(&rows[i])
-	}
-	got, err := decodeRows([]byte(packed), len(rows))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g, w := jsonRows(got), jsonRows(rows); g != w {
-		t.Errorf("round trip:\n got %s\nwant %s", g, w)
-	}
-	for _, bad := range []string{packed[:len(packed)-3], "2;" + packed, packed + "1;", "1;99:x"} {
-		if _, err := decodeRows([]byte(bad), 2); err == nil {
-			t.Errorf("decodeRows(%.30q...) accepted a bad record", bad)
-		}
-	}
-}

@@ -34,7 +34,7 @@ SELECT 'activity_since', CAST(CAST(unixepoch('now') AS INTEGER) * 1000000000 AS 
 FROM meta WHERE key = 'deliveries' AND CAST(value AS INTEGER) > 0;
 
 -- Each incident's latest version as a trend.IncidentRow, packed in one
--- self-delimiting text record (trends.go, encodeRow) so that a trend over a long
+-- self-delimiting text record (trend.EncodeRecord) so that a trend over a long
 -- range reads every row in one group_concat instead of row by row. last_at
 -- is trend's LastMoment, never lowered: a trend over [from, to) reads the
 -- rows opened before to that are open or have last_at >= from. Times are
