@@ -74,10 +74,11 @@ type RetentionConfig struct {
 	Feedback    correlate.Duration `yaml:"feedback"`
 }
 
-// Tables maps the ClickHouse tables to their retention.
+// Tables maps the ClickHouse tables to their retention (incident_trends,
+// the incidents flattened for the trends, follows incidents).
 func (r RetentionConfig) Tables() map[string]time.Duration {
 	return map[string]time.Duration{"alert_events": time.Duration(r.AlertEvents), "episodes": time.Duration(r.Episodes),
-		"incidents": time.Duration(r.Incidents), "timeline": time.Duration(r.Timeline), "feedback": time.Duration(r.Feedback)}
+		"incidents": time.Duration(r.Incidents), "incident_trends": time.Duration(r.Incidents), "timeline": time.Duration(r.Timeline), "feedback": time.Duration(r.Feedback)}
 }
 
 // LogConfig configures logging.

@@ -1,6 +1,6 @@
 -- Vigia's ClickHouse schema for a cluster: ReplicatedMergeTree tables
 -- (<name>_local) on every node, and Distributed tables with the names Vigia
--- queries. It is the cluster variant of schema.sql (migrations 0001_init, 0002_problems, 0003_feedback);
+-- queries. It is the cluster variant of schema.sql (migrations 0001_init, 0002_problems, 0003_feedback, 0004_trends);
 -- see docs/clickhouse.md.
 --
 -- Before running it:
@@ -196,3 +196,25 @@ ENGINE = Distributed(vigia_cluster, vigia, feedback_local, cityHash64(incident_i
 
 INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0003_feedback', now()
 WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0003_feedback') = 0;
+
+-- migration 0004_trends: the incidents flattened for the trends, sharded
+-- by seq like incidents.
+CREATE TABLE IF NOT EXISTS vigia.incident_trends_local ON CLUSTER vigia_cluster (
+	seq       Int64,
+	version   Int64,
+	commit_id UInt64,
+	id        String,
+	status    String,
+	opened_at Int64,
+	last_at   Int64,
+	record    String,
+	opened    DateTime
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/vigia/incident_trends_local', '{replica}', commit_id)
+PARTITION BY toYYYYMM(opened)
+ORDER BY (seq, version);
+
+CREATE TABLE IF NOT EXISTS vigia.incident_trends ON CLUSTER vigia_cluster AS vigia.incident_trends_local
+ENGINE = Distributed(vigia_cluster, vigia, incident_trends_local, intHash64(seq));
+
+INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0004_trends', now()
+WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0004_trends') = 0;

@@ -166,3 +166,22 @@ ORDER BY (ts, feedback_key);
 
 INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0003_feedback', now()
 WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0003_feedback') = 0;
+
+-- migration 0004_trends
+
+CREATE TABLE IF NOT EXISTS incident_trends (
+	seq       Int64,
+	version   Int64,
+	commit_id UInt64,
+	id        String,
+	status    String,
+	opened_at Int64,
+	last_at   Int64,
+	record    String,
+	opened    DateTime
+) ENGINE = ReplacingMergeTree(commit_id)
+PARTITION BY toYYYYMM(opened)
+ORDER BY (seq, version);
+
+INSERT INTO vigia.schema_migrations (version, applied_at) SELECT '0004_trends', now()
+WHERE (SELECT count() FROM vigia.schema_migrations WHERE version = '0004_trends') = 0;

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigia-noc/vigia/storage/storagetest"
+	"github.com/vigia-noc/vigia/trend/trendtest"
 )
 
 // testCluster is a cluster of Debian's stock clickhouse-server config: two
@@ -43,29 +44,40 @@ func clusterSchema(t testing.TB, db string) []string {
 // Distributed tables over *_local ones, written with insert_distributed_sync.
 func TestClusterSchema(t *testing.T) {
 	FreshDSN(t) // skips without ClickHouse
-	storagetest.Run(t, func(t *testing.T) storagetest.Store {
-		dsn := FreshDSN(t)
-		boot, err := Open(context.Background(), Options{DSN: dsn}) // creates the database (and the single-node tables)
-		if err != nil {
+	storagetest.Run(t, func(t *testing.T) storagetest.Store { return openCluster(t) })
+}
+
+// TestClusterTrends runs the trend suite on the cluster schema.
+func TestClusterTrends(t *testing.T) {
+	FreshDSN(t) // skips without ClickHouse
+	trendtest.Run(t, func(t *testing.T) trendtest.Store { return openCluster(t) })
+}
+
+// openCluster opens a fresh database with the cluster schema.
+func openCluster(t *testing.T) *Store {
+	t.Helper()
+	dsn := FreshDSN(t)
+	boot, err := Open(context.Background(), Options{DSN: dsn}) // creates the database (and the single-node tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := boot.Database()
+	for _, tbl := range []string{"alert_events_mv", "alert_events", "timeline",
+		"incidents", "incident_trends", "episodes", "feedback", "problems", "commit_ranges", "checkpoints", "schema_migrations"} {
+		if err := boot.conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+db+"."+tbl); err != nil {
 			t.Fatal(err)
 		}
-		db := boot.Database()
-		for _, tbl := range []string{"alert_events_mv", "alert_events", "timeline", "incidents", "episodes", "commit_ranges", "checkpoints", "schema_migrations"} {
-			if err := boot.conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+db+"."+tbl); err != nil {
-				t.Fatal(err)
-			}
+	}
+	for _, st := range clusterSchema(t, db) {
+		if err := boot.conn.Exec(context.Background(), st); err != nil {
+			t.Fatalf("%v\n%s", err, st)
 		}
-		for _, st := range clusterSchema(t, db) {
-			if err := boot.conn.Exec(context.Background(), st); err != nil {
-				t.Fatalf("%v\n%s", err, st)
-			}
-		}
-		boot.Close()
-		s, err := Open(context.Background(), Options{DSN: dsn + "?insert_distributed_sync=1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	}
+	boot.Close()
+	s, err := Open(context.Background(), Options{DSN: dsn + "?insert_distributed_sync=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -12,7 +12,7 @@ import (
 // DropPartitionsBefore can trim. Dropping a month of episodes or incidents
 // drops every version of the episodes that started, and of the incidents
 // opened, in that month.
-var PartitionedTables = []string{"alert_events", "timeline", "episodes", "incidents", "feedback"}
+var PartitionedTables = []string{"alert_events", "timeline", "episodes", "incidents", "incident_trends", "feedback"}
 
 // DropPartitionsBefore drops the monthly partitions of table that lie
 // wholly before t (months are those of the server's time zone, as

@@ -241,18 +241,34 @@ ENGINE = MergeTree ORDER BY version`); err != nil {
 				return fmt.Errorf("migration %s, statement %d: %w", version, i+1, err)
 			}
 		}
-		b, err := s.conn.PrepareBatch(ctx, `INSERT INTO schema_migrations (version, applied_at)`)
-		if err != nil {
-			return fmt.Errorf("migration %s: record: %w", version, err)
-		}
-		if err := b.Append(version, time.Now()); err != nil {
-			b.Abort()
-			return fmt.Errorf("migration %s: record: %w", version, err)
-		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("migration %s: record: %w", version, err)
+		if err := s.recordMigration(ctx, version); err != nil {
+			return err
 		}
 		s.logger.Info("migration applied", "version", version)
+	}
+	if !applied[trendBackfill] {
+		if err := s.backfillTrends(ctx); err != nil {
+			return err
+		}
+		if err := s.recordMigration(ctx, trendBackfill); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordMigration records in schema_migrations that version is applied.
+func (s *Store) recordMigration(ctx context.Context, version string) error {
+	b, err := s.conn.PrepareBatch(ctx, `INSERT INTO schema_migrations (version, applied_at)`)
+	if err != nil {
+		return fmt.Errorf("migration %s: record: %w", version, err)
+	}
+	if err := b.Append(version, time.Now()); err != nil {
+		b.Abort()
+		return fmt.Errorf("migration %s: record: %w", version, err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("migration %s: record: %w", version, err)
 	}
 	return nil
 }

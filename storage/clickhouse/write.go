@@ -169,6 +169,7 @@ func (s *Store) apply(ctx context.Context, cp storage.Checkpoint, ch *correlate.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.insertEpisodes(gctx, id, ch.Episodes) })
 	g.Go(func() error { return s.insertIncidents(gctx, id, ch.Incidents) })
+	g.Go(func() error { return s.insertIncidentTrends(gctx, id, ch.Incidents, ch.Events) })
 	g.Go(func() error { return s.insertEvents(gctx, id, cp.Offset, ch.Events) })
 	g.Go(func() error { return s.insertFeedback(gctx, id, ch.Feedback) })
 	if err := g.Wait(); err != nil {
