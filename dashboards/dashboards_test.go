@@ -60,7 +60,7 @@ type dashboard struct {
 
 // load parses a dashboard and checks its structure: every panel has a
 // data source and targets, and every target a query for that data source.
-func load(t *testing.T, path, dsType string) dashboard {
+func load(t testing.TB, path, dsType string) dashboard {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -335,7 +335,7 @@ func expand(sql string, from, to time.Time) string {
 
 // freshDSN names a fresh database on the server of VIGIA_CLICKHOUSE_DSN,
 // dropped when the test ends.
-func freshDSN(t *testing.T) (string, *chgo.Options) {
+func freshDSN(t testing.TB) (string, *chgo.Options) {
 	t.Helper()
 	base := os.Getenv("VIGIA_CLICKHOUSE_DSN")
 	if base == "" {

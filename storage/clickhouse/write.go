@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -167,7 +168,11 @@ func (s *Store) apply(ctx context.Context, cp storage.Checkpoint, ch *correlate.
 	// The rows of the data tables go in concurrently (each insert is a
 	// round trip and a part on the server); the checkpoint strictly after.
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.insertEpisodes(gctx, id, ch.Episodes) })
+	// Episodes are most of a large write: their rows are built and sent
+	// in parallel chunks, one insert (one part) each.
+	for _, part := range chunks(ch.Episodes, episodeChunk) {
+		g.Go(func() error { return s.insertEpisodes(gctx, id, part) })
+	}
 	g.Go(func() error { return s.insertIncidents(gctx, id, ch.Incidents) })
 	g.Go(func() error { return s.insertIncidentTrends(gctx, id, ch.Incidents, ch.Events) })
 	g.Go(func() error { return s.insertEvents(gctx, id, cp.Offset, ch.Events) })
@@ -190,6 +195,24 @@ func (s *Store) apply(ctx context.Context, cp storage.Checkpoint, ch *correlate.
 	committed = true
 	w.hasCheckpoint, w.offset = true, cp.Offset
 	return nil
+}
+
+// episodeChunk is the fewest episodes per insert when a write's episodes
+// are split: enough that a part is worth its overhead on the server.
+const episodeChunk = 10_000
+
+// chunks splits s into at most as many parts as there are CPUs, each of at
+// least least elements (but one part when s is shorter).
+func chunks[T any](s []T, least int) [][]T {
+	n := max(1, min(runtime.GOMAXPROCS(0), len(s)/least))
+	out := make([][]T, 0, n)
+	for i := range n {
+		lo, hi := len(s)*i/n, len(s)*(i+1)/n
+		if hi > lo {
+			out = append(out, s[lo:hi])
+		}
+	}
+	return out
 }
 
 // step returns err, or the failure a test injects after the named stage.
