@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -267,5 +269,28 @@ func TestFeedbackStoredOnce(t *testing.T) {
 	}
 	if keys != 2 || rows != 4 {
 		t.Errorf("visible feedback: %d rows, %d keys; want 4 rows (applied twice), 2 keys", rows, keys)
+	}
+}
+
+func TestChunks(t *testing.T) {
+	s := make([]int, 25)
+	for i := range s {
+		s[i] = i
+	}
+	for _, least := range []int{1, 10, 12, 13, 100} {
+		parts := chunks(s, least)
+		var got []int
+		for _, p := range parts {
+			if len(p) < least && len(parts) > 1 {
+				t.Errorf("least %d: part of %d", least, len(p))
+			}
+			got = append(got, p...)
+		}
+		if len(parts) > runtime.GOMAXPROCS(0) || !slices.Equal(got, s) {
+			t.Errorf("least %d: %d parts, %v", least, len(parts), got)
+		}
+	}
+	if got := chunks([]int{}, 10); len(got) != 0 {
+		t.Errorf("empty: %v", got)
 	}
 }
