@@ -60,9 +60,13 @@ func (s *problems) Detect(ctx context.Context, now, since time.Time) (int, error
 			return nil
 		}
 		si := correlate.SignatureInput(&in, eps, topo)
+		if in.RootCauseCI != "" && in.RootCauseInferred {
+			si.RootCauseInferred = true
+			si.Branches = branches(topo, si.CIs)
+		}
 		o := problem.Occurrence{IncidentID: in.ID, Sig: s.signer.Signature(si), Class: s.signer.Class(si),
 			RootCauseCI: in.RootCauseCI, CIs: si.CIs, Services: si.Services, OpenedAt: in.OpenedAt,
-			Priority: problem.Priority(in.Priority)}
+			Priority: problem.Priority(in.Priority), ActiveUntil: activeUntil(eps)}
 		if in.ResolvedAt != nil {
 			o.ResolvedAt = *in.ResolvedAt
 		}
@@ -97,6 +101,53 @@ func (s *problems) Detect(ctx context.Context, now, since time.Time) (int, error
 		return 0, err
 	}
 	return len(res.New), s.refreshKnownErrors(ctx)
+}
+
+// branches returns the alerting CIs of an incident whose root cause was
+// inferred that depend on no other of them: the CIs the root was inferred
+// from (problem.SignatureInput.Branches). Without a topology, all of them.
+func branches(topo *topology.Topology, cis []string) []string {
+	if topo == nil || len(cis) < 2 {
+		return cis
+	}
+	alerting := make(map[string]bool, len(cis))
+	for _, ci := range cis {
+		alerting[ci] = true
+	}
+	var out []string
+	for _, ci := range cis {
+		top := true
+		for _, a := range topo.Ancestors(ci, topo.Len()) {
+			if alerting[a.ID] {
+				top = false
+				break
+			}
+		}
+		if top {
+			out = append(out, ci)
+		}
+	}
+	return out
+}
+
+// activeUntil is how long an incident's alerts are known to have fired:
+// the latest end of its episodes, and for an episode still firing the
+// latest notification that said so (a firing alert is notified again every
+// repeat interval). An episode that is never resolved, such as a firing
+// period of a flapping alert whose resolution fell between two
+// notifications, so does not keep the incident active for ever.
+func activeUntil(eps []correlate.Episode) time.Time {
+	var until time.Time
+	for i := range eps {
+		end := eps[i].EndsAt
+		if eps[i].Firing() || end.IsZero() {
+			end = eps[i].LastSeen
+		}
+		if end.After(until) {
+			until = end
+		}
+	}
+	return until
 }
 
 // Act applies a problem manager's action.

@@ -17,7 +17,8 @@ type Config struct {
 	// or a descriptor such as "@every 15m" (robfig/cron ParseStandard).
 	Schedule string `yaml:"schedule"`
 	// MinIncidents is N: a signature (or CI) whose incidents number at least
-	// N within Window becomes a candidate problem.
+	// N within Window becomes a candidate problem. For a signature they are
+	// counted as occurrences: incidents open at the same time count once.
 	MinIncidents int `yaml:"min_incidents"`
 	// Window is D, the length of the rolling window (e.g. "14d").
 	Window Duration `yaml:"window"`

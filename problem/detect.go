@@ -31,6 +31,12 @@ type Occurrence struct {
 	// ResolvedAt-OpenedAt, or now-OpenedAt while the incident is open.
 	OpenDuration time.Duration
 	Priority     Priority
+	// ActiveUntil is the end of the incident's active period: when its last
+	// alert stopped firing, or was last known to fire. When zero it is
+	// OpenedAt+OpenDuration or ResolvedAt, or OpenedAt alone while the
+	// incident is open. Incidents of one signature whose active periods
+	// overlap are one occurrence of the fault (see [Detect]).
+	ActiveUntil time.Time
 }
 
 // Result is what one detection run changes. Every problem appears at most
@@ -80,14 +86,23 @@ func (r *Result) Empty() bool {
 //  2. class problems (same [ClassSignature] key; cfg.ByClass), then
 //  3. per-CI problems (same CI; cfg.ByCI).
 //
+// What recurs is counted in occurrences. For a signature, an incident
+// opened while an earlier incident of the same signature was still active
+// (ActiveUntil) is part of the same occurrence, not a recurrence: one fault
+// that correlation split into several incidents, or that raised the same
+// alert on another instance of its target while it was going on, happened
+// once. For classes and CIs (many targets), every incident is an
+// occurrence.
+//
 // For each signature, class or CI, with the incidents not yet in a problem:
 //
 //   - no problem yet (or only closed ones): a new candidate when at least
-//     cfg.MinIncidents of them fall within one cfg.Window (a rolling window
-//     anywhere in the history given: the span from first to last is at most
-//     Window). For classes and CIs the window must hold incidents of two or
-//     more signatures, so a coarse problem is proposed only when it adds to
-//     the signature problems. A candidate takes all such incidents.
+//     cfg.MinIncidents occurrences fall within one cfg.Window (a rolling
+//     window anywhere in the history given: the span from the first opening
+//     to the last is at most Window). For classes and CIs the window must
+//     hold incidents of two or more signatures, so a coarse problem is
+//     proposed only when it adds to the signature problems. A candidate
+//     takes all such incidents.
 //   - a candidate, confirmed or known error: the incidents join it.
 //   - resolved: incidents opened after ResolvedAt reopen it (a single one for
 //     a signature problem; MinIncidents within a Window for class and CI
@@ -163,6 +178,8 @@ type detector struct {
 	posOf []int32
 	ts    []int64
 	taken []bool
+	// end is the end of each position's active period (ActiveUntil).
+	end []int64
 
 	// Group ids by occurrence index, computed in one sequential pass:
 	// signature and class (-1: none), and the CIs as CSR
@@ -175,6 +192,7 @@ type detector struct {
 	changes map[int]*change
 	fresh   []Problem
 	scratch []int32
+	starts  []int64 // occurrences' buffer
 }
 
 func (d *detector) indexExisting() {
@@ -240,6 +258,7 @@ func (d *detector) sortOccurrences() {
 	})
 	d.pos = make([]int32, 0, len(es))
 	d.ts = make([]int64, 0, len(es))
+	d.end = make([]int64, 0, len(es))
 	d.posOf = make([]int32, len(d.occs))
 	for i := range d.posOf {
 		d.posOf[i] = -1
@@ -252,8 +271,24 @@ func (d *detector) sortOccurrences() {
 		d.posOf[e.i] = int32(len(d.pos))
 		d.pos = append(d.pos, e.i)
 		d.ts = append(d.ts, e.ts)
+		d.end = append(d.end, max(e.ts, activeUntil(&d.occs[e.i])))
 	}
 	d.taken = make([]bool, len(d.pos))
+}
+
+// activeUntil is the end of o's active period in Unix nanoseconds (see
+// Occurrence.ActiveUntil); an open incident with no ActiveUntil is taken as
+// active at its opening only, so that it never hides a recurrence.
+func activeUntil(o *Occurrence) int64 {
+	switch {
+	case !o.ActiveUntil.IsZero():
+		return o.ActiveUntil.UnixNano()
+	case o.OpenDuration > 0:
+		return o.OpenedAt.Add(o.OpenDuration).UnixNano()
+	case !o.ResolvedAt.IsZero():
+		return o.ResolvedAt.UnixNano()
+	}
+	return o.OpenedAt.UnixNano()
 }
 
 // indexOccurrences walks the occurrences once, in input order: it takes
@@ -469,7 +504,7 @@ func (d *detector) run(kind Kind) {
 			if len(free) < d.cfg.MinIncidents || coarse && d.burst(free, false) < d.cfg.MinIncidents {
 				continue
 			}
-			if n := d.burst(free, coarse); n >= d.cfg.MinIncidents {
+			if n := d.count(kind, free); n >= d.cfg.MinIncidents {
 				d.propose(kind, sig, free, n)
 			}
 			continue
@@ -484,6 +519,46 @@ func (d *detector) run(kind Kind) {
 			d.rejected(li, free, coarse)
 		}
 	}
+}
+
+// count returns the most occurrences of ps (positions of one group of kind,
+// in time order) within one window: for a signature its separate
+// occurrences, for a class or CI its incidents, in windows holding two or
+// more signatures.
+func (d *detector) count(kind Kind, ps []int32) int {
+	if kind != KindSignature {
+		return d.burst(ps, true)
+	}
+	return windowMax(d.occurrences(ps), d.window)
+}
+
+// occurrences returns the openings of the separate occurrences among ps
+// (positions in time order): an incident opened before every earlier one
+// of ps ended (d.end) is part of their occurrence. The slice is reused by
+// the next call.
+func (d *detector) occurrences(ps []int32) []int64 {
+	starts := d.starts[:0]
+	until := int64(math.MinInt64)
+	for _, p := range ps {
+		if d.ts[p] > until {
+			starts = append(starts, d.ts[p])
+		}
+		until = max(until, d.end[p])
+	}
+	d.starts = starts
+	return starts
+}
+
+// windowMax returns the most of ts (sorted) within one window.
+func windowMax(ts []int64, window int64) int {
+	best, j := 0, 0
+	for i := range ts {
+		for ts[i]-ts[j] > window {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
 }
 
 // burst returns the most of ps (positions in time order) that fall within
@@ -507,6 +582,10 @@ func (d *detector) burst(ps []int32, diverse bool) int {
 
 func (d *detector) propose(kind Kind, sig Sig, free []int32, burst int) {
 	p := Problem{Status: StatusCandidate, Kind: kind, SignatureKey: sig.Key, Signature: sig.Text, CreatedAt: d.now}
+	what := "incidents"
+	if kind == KindSignature && len(d.occurrences(free)) < len(free) {
+		what = "separate occurrences (incidents open at the same time count once)"
+	}
 	p.Members = make([]Member, 0, len(free))
 	for _, ps := range free {
 		p.Members = append(p.Members, d.member(ps))
@@ -515,8 +594,8 @@ func (d *detector) propose(kind Kind, sig Sig, free []int32, burst int) {
 	p.Refresh()
 	p.Rescore(d.cfg.Window.D(), d.now)
 	p.event(Event{At: d.now, Actor: ActorSystem, Kind: EventProposed, To: StatusCandidate.String(),
-		Comment: fmt.Sprintf("%d incidents within %s (rule: at least %d within %s); %d in all since %s",
-			burst, d.cfg.Window, d.cfg.MinIncidents, d.cfg.Window, len(free), p.FirstSeen.UTC().Format(time.RFC3339)),
+		Comment: fmt.Sprintf("%d %s within %s (rule: at least %d within %s); %d incidents in all since %s",
+			burst, what, d.cfg.Window, d.cfg.MinIncidents, d.cfg.Window, len(free), p.FirstSeen.UTC().Format(time.RFC3339)),
 		Data: incidentsData(p.IncidentIDs)})
 	d.fresh = append(d.fresh, p)
 }
@@ -592,13 +671,13 @@ func (d *detector) rejected(li int, free []int32, coarse bool) {
 	quiet := d.now.Before(ex.QuietUntil)
 	base := 0
 	if quiet {
-		base = peakBefore(ex.Members, cut, d.window)
+		base = peakBefore(ex.Members, cut, d.window, !coarse)
 		if base < d.cfg.MinIncidents {
 			base = d.cfg.MinIncidents
 		}
 		need = max(need, int(math.Ceil(d.cfg.RemarkableFactor*float64(base))))
 	}
-	n := d.burst(post, coarse)
+	n := d.count(ex.Kind, post)
 	if n < need {
 		return
 	}
@@ -606,33 +685,46 @@ func (d *detector) rejected(li int, free []int32, coarse bool) {
 	c.kind = changeReproposed
 	from := c.p.Status
 	c.p.Status = StatusCandidate
-	reason := fmt.Sprintf("recurred after the quiet period: %d incidents within %s", n, d.cfg.Window)
+	what := "incidents"
+	if !coarse {
+		what = "occurrences"
+	}
+	reason := fmt.Sprintf("recurred after the quiet period: %d %s within %s", n, what, d.cfg.Window)
 	if quiet {
-		reason = fmt.Sprintf("recurred markedly more during the quiet period (until %s): %d incidents within %s, against at most %d before the rejection (factor %g)",
-			ex.QuietUntil.UTC().Format(time.RFC3339), n, d.cfg.Window, base, d.cfg.RemarkableFactor)
+		reason = fmt.Sprintf("recurred markedly more during the quiet period (until %s): %d %s within %s, against at most %d before the rejection (factor %g)",
+			ex.QuietUntil.UTC().Format(time.RFC3339), n, what, d.cfg.Window, base, d.cfg.RemarkableFactor)
 	}
 	c.p.RejectReason, c.p.RejectedAt, c.p.QuietUntil = "", time.Time{}, time.Time{}
 	c.p.event(Event{At: d.now, Actor: ActorSystem, Kind: EventReproposed, From: from.String(), To: StatusCandidate.String(),
 		Comment: reason, Data: incidentsData(idsOf(d, post))})
 }
 
-// peakBefore is the most members opened at or before cut within one window.
-func peakBefore(ms []Member, cut time.Time, window int64) int {
-	ts := make([]int64, 0, len(ms))
+// peakBefore is the most members opened at or before cut within one
+// window; with separate, members whose open periods overlap count once (a
+// signature problem's occurrences).
+func peakBefore(ms []Member, cut time.Time, window int64, separate bool) int {
+	type span struct{ from, to int64 }
+	spans := make([]span, 0, len(ms))
 	for i := range ms {
-		if !ms[i].OpenedAt.After(cut) {
-			ts = append(ts, ms[i].OpenedAt.UnixNano())
+		if m := &ms[i]; !m.OpenedAt.After(cut) {
+			from := m.OpenedAt.UnixNano()
+			to := from
+			if !m.ResolvedAt.IsZero() {
+				to = max(from, m.OpenedAt.Add(m.OpenDuration.D()).UnixNano())
+			}
+			spans = append(spans, span{from, to})
 		}
 	}
-	slices.Sort(ts)
-	best, j := 0, 0
-	for i := range ts {
-		for ts[i]-ts[j] > window {
-			j++
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
+	ts := make([]int64, 0, len(spans))
+	until := int64(math.MinInt64)
+	for _, s := range spans {
+		if !separate || s.from > until {
+			ts = append(ts, s.from)
 		}
-		best = max(best, i-j+1)
+		until = max(until, s.to)
 	}
-	return best
+	return windowMax(ts, window)
 }
 
 func idsOf(d *detector, ps []int32) []string {

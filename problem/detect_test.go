@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -559,4 +560,102 @@ func TestDetectExistingEdgeCases(t *testing.T) {
 			t.Errorf("burst did not reopen: %+v", r)
 		}
 	})
+}
+
+func TestDetectCountsOccurrencesNotSplitIncidents(t *testing.T) {
+	cfg := DefaultConfig()
+	// A backup server fails twice in a week; the first time correlation
+	// split its alerts into three incidents, open at the same time.
+	backup := func(id string, at time.Time, active time.Duration) Occurrence {
+		in := SignatureInput{Labels: []map[string]string{{"alertname": "BackupJobFailed", "cluster": "dc2", "job": "backup-exporter",
+			"instance": "backup-dc2-03:9400"}}}
+		return Occurrence{IncidentID: id, Sig: Signature(in), OpenedAt: at, ActiveUntil: at.Add(active),
+			ResolvedAt: at.Add(active + 5*time.Minute), Priority: P4}
+	}
+	occs := []Occurrence{
+		backup("INC-000001", day(1), 90*time.Minute),
+		backup("INC-000002", day(1).Add(5*time.Minute), 80*time.Minute),
+		backup("INC-000003", day(1).Add(85*time.Minute), time.Hour), // opened before the first one ended
+		backup("INC-000004", day(4), time.Hour),
+	}
+	if r := Detect(cfg, occs, nil, day(7)); !r.Empty() {
+		t.Fatalf("two occurrences (four incidents) proposed: %+v", r)
+	}
+	// Without ActiveUntil, the resolution bounds an incident; one still open
+	// without it is taken at its opening only and hides nothing.
+	res := slices.Clone(occs)
+	for i := range res {
+		res[i].ActiveUntil = time.Time{}
+	}
+	if r := Detect(cfg, res, nil, day(7)); !r.Empty() {
+		t.Fatalf("two occurrences (resolved incidents) proposed: %+v", r)
+	}
+	open := slices.Clone(occs)
+	for i := range open {
+		open[i].ActiveUntil, open[i].ResolvedAt = time.Time{}, time.Time{}
+	}
+	if r := Detect(cfg, open, nil, day(7)); len(r.New) != 1 {
+		t.Fatalf("open incidents hid each other: %+v", r)
+	}
+
+	// A third failure: one candidate with all four incidents.
+	occs = append(occs, backup("INC-000005", day(6), time.Hour))
+	r := Detect(cfg, occs, nil, day(7))
+	if len(r.New) != 1 || len(r.New[0].IncidentIDs) != 5 {
+		t.Fatalf("want one candidate with 5 incidents: %+v", r)
+	}
+	if c := r.New[0].Timeline[0].Comment; !strings.Contains(c, "3 separate occurrences (incidents open at the same time count once) within 14d") ||
+		!strings.Contains(c, "5 incidents in all") {
+		t.Errorf("comment %q", c)
+	}
+
+	// Rejected, it stays quiet while it recurs at the same rate, split or not.
+	var s store
+	s.apply(t, r)
+	s.act(t, s.problems[0].ID, Action{Kind: ActReject, Actor: "maria", At: day(7), Reason: "known flaky backup set"})
+	more := append(slices.Clone(occs),
+		backup("INC-000006", day(8), time.Hour), backup("INC-000007", day(8).Add(time.Minute), time.Hour),
+		backup("INC-000008", day(9), time.Hour), backup("INC-000009", day(9).Add(time.Minute), time.Hour),
+		backup("INC-000010", day(10), time.Hour), backup("INC-000011", day(10).Add(time.Minute), time.Hour))
+	if r := Detect(cfg, more, s.problems, day(11)); !r.Empty() {
+		t.Errorf("3 occurrences (6 incidents) after 3 re-proposed during the quiet period: %+v", r)
+	}
+	// Twice as many occurrences is markedly more.
+	for k := range 3 {
+		more = append(more, backup(fmt.Sprintf("INC-%06d", 20+k), day(11).Add(time.Duration(k)*6*time.Hour), time.Hour))
+	}
+	if r := Detect(cfg, more, s.problems, day(12)); len(r.Reproposed) != 1 {
+		t.Errorf("6 occurrences after 3 not re-proposed: %+v", r)
+	}
+}
+
+func TestDetectInferredRootCoincidence(t *testing.T) {
+	// On a large estate two services of a datacenter raise HighErrorRate
+	// within minutes now and then, each time other ones; correlation
+	// infers the core router as their silent root. Not a core router
+	// problem...
+	cfg := DefaultConfig()
+	cfg.ByClass, cfg.ByCI = false, false // the service's defaults (config)
+	var occs []Occurrence
+	pairs := [][]string{{"svc-cart", "svc-tax"}, {"svc-ads", "svc-media"}, {"svc-search", "svc-returns"}, {"svc-cart", "svc-media"}}
+	for k, via := range pairs {
+		in := SignatureInput{AlertNames: []string{"HighErrorRate"}, RootCauseCI: "core-dc1", CIs: via}
+		occs = append(occs, Occurrence{IncidentID: fmt.Sprintf("INC-%06d", k+1), Sig: Signature(in), RootCauseCI: "core-dc1",
+			CIs: via, OpenedAt: day(2 * k), ResolvedAt: day(2 * k).Add(time.Hour)})
+	}
+	if r := Detect(cfg, occs, nil, day(10)); !r.Empty() {
+		t.Fatalf("coincidences proposed: %+v", r)
+	}
+	// ... but a silent switch that takes down its hosts every few days is.
+	occs = nil
+	for k := range 3 {
+		hosts := []string{"host-1", "host-2", "host-3", "host-4", "host-5"}[k%2:]
+		in := SignatureInput{AlertNames: []string{"NodeUnreachable"}, RootCauseCI: "sw-1", RootCauseInferred: true, Branches: hosts}
+		occs = append(occs, Occurrence{IncidentID: fmt.Sprintf("INC-%06d", k+1), Sig: Signature(in), RootCauseCI: "sw-1",
+			CIs: hosts, OpenedAt: day(3 * k), ResolvedAt: day(3 * k).Add(time.Hour)})
+	}
+	r := Detect(cfg, occs, nil, day(10))
+	if len(r.New) != 1 || r.New[0].Signature != "NodeUnreachable @ ci=sw-1 via=*" {
+		t.Fatalf("want the silent switch: %+v", r)
+	}
 }

@@ -4,14 +4,16 @@
 //
 //   - Signatures ([Signature], [ClassSignature], [CISignature], [Signer]):
 //     a stable, explainable key for an incident — its alert names and the
-//     scope they fired on (root-cause CI, CIs, or normalized identifying
+//     scope they fired on (root-cause CI, with the CIs it was inferred from
+//     when it raised no alert itself; CIs; or normalized identifying
 //     labels), with volatile values such as pod hashes, ports, UUIDs and
 //     timestamps replaced by "*".
 //   - Recurrence detection ([Detect]): a pure function over incident
 //     [Occurrence]s and the stored problems, called by the scheduled job and
 //     at the end of a replay. It proposes candidate problems for
-//     signatures, classes and CIs with at least MinIncidents incidents
-//     within a rolling Window, adds new incidents to existing problems,
+//     signatures, classes and CIs with at least MinIncidents occurrences
+//     within a rolling Window (incidents of one signature open at the same
+//     time are one occurrence), adds new incidents to existing problems,
 //     reopens resolved problems that recur, and proposes rejected ones
 //     again after their quiet period (or sooner when they recur markedly
 //     more).

@@ -28,6 +28,21 @@ type SignatureInput struct {
 	Services []string
 	// RootCauseCI is the CI found to be the root cause, if any.
 	RootCauseCI string
+	// RootCauseInferred reports that RootCauseCI raised no alert of its
+	// own: correlation inferred it as the CI that the alerting CIs depend
+	// on. It is also taken as inferred when CIs are given and do not hold it.
+	RootCauseInferred bool
+	// Branches are, for an inferred root cause, the alerting CIs it was
+	// inferred from: those that depend on no other alerting CI of the
+	// incident (the tops of the cascades below the root). Without them,
+	// CIs stand for them.
+	Branches []string
+}
+
+// rootInferred reports whether the root cause CI is inferred (see
+// RootCauseInferred).
+func (in *SignatureInput) rootInferred() bool {
+	return in.RootCauseCI != "" && (in.RootCauseInferred || len(in.CIs) > 0 && !slices.Contains(in.CIs, in.RootCauseCI))
 }
 
 // Sig is a signature: a stable key and the human text it was made from.
@@ -112,7 +127,13 @@ func CISignature(ci string) Sig {
 
 // Signature is the sorted distinct alert names plus the scope they fired on:
 //
-//   - the root-cause CI when there is one: "DiskFull @ ci=db-01";
+//   - the root-cause CI when there is one: "DiskFull @ ci=db-01"; when that
+//     CI raised no alert itself (an inferred root cause), also the CIs it
+//     was inferred from (Branches, else CIs): "HighErrorRate @ ci=core-dc1
+//     via=svc-cart|svc-tax", "NodeUnreachable @ ci=sw-dc1-a via=*". An
+//     inferred root is a suspect: what recurs is the same symptoms through
+//     the same CIs, not alike alerts on different CIs that each time
+//     happened to be traced to one upstream CI;
 //   - else the CIs involved: "BGPDown @ ci=core-dc1|edge-dc1";
 //   - else the normalized values of the scope labels (default cluster,
 //     namespace, service, job, instance, host, hostname, node, pod) and the
@@ -130,14 +151,15 @@ func (s *Signer) Signature(in SignatureInput) Sig {
 	switch {
 	case in.RootCauseCI != "":
 		scope = []scopePart{{"ci", []string{normalizeCI(in.RootCauseCI)}}}
-	case len(in.CIs) > 0:
-		cis := make([]string, 0, len(in.CIs))
-		for _, ci := range in.CIs {
-			if n := normalizeCI(ci); n != "" {
-				cis = append(cis, n)
+		if in.rootInferred() {
+			via := in.Branches
+			if len(via) == 0 {
+				via = in.CIs
 			}
+			scope = append(scope, scopePart{"via", normalizeCIs(via)})
 		}
-		scope = []scopePart{{"ci", distinct(cis)}}
+	case len(in.CIs) > 0:
+		scope = []scopePart{{"ci", normalizeCIs(in.CIs)}}
 	default:
 		scope = s.labelScope(in, s.scope)
 		if len(in.Services) > 0 {
@@ -220,6 +242,17 @@ var (
 	hexRE       = regexp.MustCompile(`\b[0-9a-fA-F]{12,}\b`)
 	digitsRE    = regexp.MustCompile(`\d{6,}`)
 )
+
+// normalizeCIs normalizes CI ids (normalizeCI) and returns them distinct.
+func normalizeCIs(ids []string) []string {
+	cis := make([]string, 0, len(ids))
+	for _, ci := range ids {
+		if n := normalizeCI(ci); n != "" {
+			cis = append(cis, n)
+		}
+	}
+	return distinct(cis)
+}
 
 // normalizeCI is the light normalization of topology ids.
 func normalizeCI(ci string) string {

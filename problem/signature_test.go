@@ -60,6 +60,23 @@ func TestSignature(t *testing.T) {
 			differTo: &SignatureInput{RootCauseCI: "db-02", Labels: []map[string]string{{"alertname": "DiskFull"}}},
 		},
 		{
+			name: "inferred root cause: the CIs it was inferred from",
+			in: SignatureInput{AlertNames: []string{"HighErrorRate"}, RootCauseCI: "core-dc1", RootCauseInferred: true,
+				CIs: []string{"svc-tax", "svc-cart", "host-1"}, Branches: []string{"svc-tax", "svc-cart"}},
+			want:     "HighErrorRate @ ci=core-dc1 via=svc-cart|svc-tax",
+			sameAs:   &SignatureInput{AlertNames: []string{"HighErrorRate"}, RootCauseCI: "core-dc1", CIs: []string{"svc-cart", "svc-tax"}},
+			differTo: &SignatureInput{AlertNames: []string{"HighErrorRate"}, RootCauseCI: "core-dc1", CIs: []string{"svc-ads", "svc-tax"}},
+		},
+		{
+			name: "inferred root cause through many CIs",
+			in: SignatureInput{AlertNames: []string{"NodeUnreachable"}, RootCauseCI: "sw-1",
+				CIs: []string{"host-1", "host-2", "host-3", "host-4"}},
+			want:   "NodeUnreachable @ ci=sw-1 via=*",
+			sameAs: &SignatureInput{AlertNames: []string{"NodeUnreachable"}, RootCauseCI: "sw-1", CIs: []string{"host-5", "host-6", "host-7", "host-8", "host-9"}},
+			// An alerting root is not inferred: its own CI is the scope.
+			differTo: &SignatureInput{AlertNames: []string{"NodeUnreachable"}, RootCauseCI: "sw-1", CIs: []string{"sw-1", "host-1", "host-2", "host-3", "host-4"}},
+		},
+		{
 			name:   "CIs sorted and distinct",
 			in:     SignatureInput{AlertNames: []string{"BGPDown", "BGPDown"}, CIs: []string{"edge-dc1", "core-dc1", "edge-dc1"}},
 			want:   "BGPDown @ ci=core-dc1|edge-dc1",
