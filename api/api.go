@@ -74,6 +74,10 @@ func (a *API) fail(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		c.AbortWithStatusJSON(http.StatusNotFound, Error{Error: err.Error()})
+	case errors.Is(err, storage.ErrUnavailable):
+		a.logger.Warn("request failed: store unavailable", "path", c.FullPath(), "err", err)
+		c.Header("Retry-After", "5")
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, Error{Error: "the store is unavailable; retry later"})
 	default:
 		a.logger.Error("request failed", "path", c.FullPath(), "err", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, Error{Error: "internal error"})

@@ -73,7 +73,9 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg p
 			logger.Error("close journal", "err", err)
 		}
 	})
-	c.store, err = openStore(ctx, cfg, logger)
+	// A server starts while ClickHouse is down (the journal keeps the
+	// deliveries); replay and the other commands need it at once.
+	c.store, err = openStore(ctx, cfg, logger, now != nil)
 	if err != nil {
 		c.close()
 		return nil, err
@@ -143,5 +145,5 @@ func (s journalSink) Put(ctx context.Context, d correlate.Delivery) error {
 }
 
 func openStoreOnly(ctx context.Context, cfg config.Config) (coreStore, error) {
-	return openStore(ctx, cfg, nil)
+	return openStore(ctx, cfg, nil, false)
 }

@@ -170,8 +170,18 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 			return err
 		}
 		startup = append(startup, func(ctx context.Context) {
-			if err := probs.refreshKnownErrors(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("loading known errors", "err", err)
+			// Until it succeeds: the store may be down at start.
+			for backoff := time.Second; ; backoff = min(2*backoff, time.Minute) {
+				err := probs.refreshKnownErrors(ctx)
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				logger.Error("loading known errors; retrying", "err", err, "backoff", backoff)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(backoff):
+				}
 			}
 		})
 	} else {

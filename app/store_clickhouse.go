@@ -37,8 +37,9 @@ func isClickHouse(cfg config.Config) bool { return strings.HasPrefix(cfg.Store, 
 
 // openStore opens the configured store: "embedded" (the default) in the
 // data directory, or ClickHouse at a clickhouse://HOST:9000/DB DSN. With
-// ClickHouse the journal and the data directory's lock stay in cfg.Data.
-func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (coreStore, error) {
+// ClickHouse the journal and the data directory's lock stay in cfg.Data;
+// wait opens ClickHouse even while it cannot be reached (clickhouse.OpenWaiting).
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, wait bool) (coreStore, error) {
 	switch {
 	case cfg.Store == "" || cfg.Store == "embedded":
 		s, err := embedded.Open(ctx, cfg.Data)
@@ -47,7 +48,11 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (cor
 		}
 		return s, nil
 	case isClickHouse(cfg):
-		s, err := clickhouse.Open(ctx, clickhouse.Options{DSN: cfg.Store, Logger: logger})
+		open := clickhouse.Open
+		if wait {
+			open = clickhouse.OpenWaiting
+		}
+		s, err := open(ctx, clickhouse.Options{DSN: cfg.Store, Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}

@@ -124,8 +124,20 @@ func (p *Pipeline) load(ctx context.Context) error {
 // with Do, until ctx is done. Between batches it advances the engine's clock
 // with Now, so that incidents resolve on time while no alerts arrive.
 func (p *Pipeline) Run(ctx context.Context) error {
-	if err := p.load(ctx); err != nil {
-		return err
+	// The store may be down when the server starts: the journal keeps the
+	// deliveries meanwhile, so keep trying.
+	for backoff := 100 * time.Millisecond; ; backoff = min(backoff*2, 10*time.Second) {
+		err := p.load(ctx)
+		if err == nil {
+			break
+		}
+		p.m.storeErrors.Inc()
+		p.logger.Error("loading the state from the store failed; retrying", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
 	}
 	tick := time.NewTicker(p.opts.Tick)
 	defer tick.Stop()

@@ -11,6 +11,10 @@ import (
 // ErrNotFound is returned when a requested entity does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnavailable is returned while a store cannot be reached (a database
+// server down); the request may be retried later.
+var ErrUnavailable = errors.New("store unavailable")
+
 // ErrBadCursor is returned for a paging cursor the store did not produce.
 var ErrBadCursor = errors.New("invalid cursor")
 

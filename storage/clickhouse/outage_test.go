@@ -96,7 +96,15 @@ func (c *chServer) stop() {
 // starts it again: deliveries are still acknowledged during the outage (the
 // journal keeps them), and in the end every acknowledged alert is in
 // ClickHouse exactly once, and every delivery is counted once.
-func TestOutageEveryAcknowledgedAlertOnce(t *testing.T) {
+func TestOutageEveryAcknowledgedAlertOnce(t *testing.T) { testOutage(t, false) }
+
+// TestOutageAtStart starts `vigia serve` while its ClickHouse is down (a
+// host whose ClickHouse comes up after Vigia): it acknowledges deliveries
+// from the start, answers the API with 503 and Retry-After, and once
+// ClickHouse is up every acknowledged alert lands there exactly once.
+func TestOutageAtStart(t *testing.T) { testOutage(t, true) }
+
+func testOutage(t *testing.T, downAtStart bool) {
 	clickhouse.FreshDSN(t) // skips without ClickHouse
 	if testing.Short() {
 		t.Skip("-short")
@@ -107,9 +115,11 @@ func TestOutageEveryAcknowledgedAlertOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ch := &chServer{t: t, bin: bin, dir: filepath.Join(dir, "clickhouse"), port: freePort(t)}
-	ch.start()
+	if !downAtStart {
+		ch.start()
+	}
 	t.Cleanup(func() {
-		if ch.cmd.ProcessState == nil {
+		if ch.cmd != nil && ch.cmd.ProcessState == nil {
 			ch.stop()
 		}
 	})
@@ -141,7 +151,12 @@ func TestOutageEveryAcknowledgedAlertOnce(t *testing.T) {
 		}
 	})
 	client := &http.Client{Timeout: 10 * time.Second}
-	waitStatus(t, client, "http://"+addr+"/readyz", http.StatusOK, 60*time.Second)
+	if downAtStart {
+		// Up, but not ready: it cannot restore the state.
+		waitStatus(t, client, "http://"+addr+"/readyz", http.StatusServiceUnavailable, 60*time.Second)
+	} else {
+		waitStatus(t, client, "http://"+addr+"/readyz", http.StatusOK, 60*time.Second)
+	}
 
 	// Stream deliveries: 4 new alerts each, every one a distinct episode.
 	var (
@@ -202,12 +217,26 @@ func TestOutageEveryAcknowledgedAlertOnce(t *testing.T) {
 		defer mu.Unlock()
 		return ackedDel
 	}
-	time.Sleep(2 * time.Second)
-	beforeOutage := count()
-	ch.stop()
-	t.Logf("clickhouse stopped after %d acknowledged deliveries", beforeOutage)
-	// The store is unreachable: /readyz says so, ingest still acknowledges.
-	waitStatus(t, client, "http://"+addr+"/readyz", http.StatusServiceUnavailable, 30*time.Second)
+	beforeOutage := 0
+	if downAtStart {
+		// The API cannot read the store: 503, with when to retry.
+		resp, err := client.Get("http://" + addr + "/api/v1/incidents")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("GET /api/v1/incidents with ClickHouse down: %d, Retry-After %q; want 503 with Retry-After",
+				resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	} else {
+		time.Sleep(2 * time.Second)
+		beforeOutage = count()
+		ch.stop()
+		t.Logf("clickhouse stopped after %d acknowledged deliveries", beforeOutage)
+		// The store is unreachable: /readyz says so, ingest still acknowledges.
+		waitStatus(t, client, "http://"+addr+"/readyz", http.StatusServiceUnavailable, 30*time.Second)
+	}
 	time.Sleep(3 * time.Second)
 	duringOutage := count() - beforeOutage
 	ch.start()

@@ -18,6 +18,9 @@ func (s *Store) SaveProblems(ctx context.Context, ps []problem.Problem) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	if err := s.ready(ctx); err != nil {
+		return fmt.Errorf("save problems: %w", err)
+	}
 	b, err := s.conn.PrepareBatch(ctx, `INSERT INTO problems (seq, version, saved, id, status, data)`)
 	if err != nil {
 		return fmt.Errorf("save problems: %w", err)
@@ -58,6 +61,9 @@ func problemSeq(id string) (int64, error) {
 const latestProblems = `SELECT seq, argMax(data, (version, saved)) FROM problems %s GROUP BY seq ORDER BY seq`
 
 func (s *Store) queryProblems(ctx context.Context, where string, args ...any) ([]problem.Problem, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.conn.Query(ctx, fmt.Sprintf(latestProblems, where), args...)
 	if err != nil {
 		return nil, err

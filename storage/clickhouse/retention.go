@@ -24,6 +24,9 @@ func (s *Store) DropPartitionsBefore(ctx context.Context, table string, t time.T
 		return nil, fmt.Errorf("drop partitions: %q is not one of %v", table, PartitionedTables)
 	}
 	var cutoff uint32
+	if err := s.ready(ctx); err != nil {
+		return nil, fmt.Errorf("drop partitions of %s: %w", table, err)
+	}
 	if err := s.conn.QueryRow(ctx, `SELECT toYYYYMM(toDateTime(?))`, dateTime(t).Unix()).Scan(&cutoff); err != nil {
 		return nil, fmt.Errorf("drop partitions of %s: %w", table, err)
 	}

@@ -13,10 +13,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/vigia-noc/vigia/storage"
 )
 
 //go:embed migrations/*.sql
@@ -82,8 +85,14 @@ func (o *Options) parse() (*clickhouse.Options, error) {
 // read methods are safe for concurrent use.
 type Store struct {
 	conn   driver.Conn
+	opts   clickhouse.Options
 	db     string
 	logger *slog.Logger
+
+	// setupMu serializes the set-up (database and migrations); isSetUp is
+	// set once it succeeded.
+	setupMu sync.Mutex
+	isSetUp atomic.Bool
 
 	// mu serializes writes; w is the writer's state.
 	mu sync.Mutex
@@ -111,6 +120,36 @@ type writer struct {
 // Open connects to ClickHouse, creates the database if needed and applies
 // the migrations.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	s, err := newStore(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setUp(ctx); err != nil {
+		s.conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenWaiting is Open for a server that must start while ClickHouse is
+// down (a host whose ClickHouse comes up after Vigia, an outage during a
+// restart): only a bad DSN fails it. When ClickHouse cannot be set up, it
+// logs why and returns the store anyway; every call then tries the set-up
+// again and fails with storage.ErrUnavailable until it succeeds, so the
+// journal keeps the deliveries and the pipeline applies them once
+// ClickHouse answers.
+func OpenWaiting(ctx context.Context, opts Options) (*Store, error) {
+	s, err := newStore(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setUp(ctx); err != nil {
+		s.logger.Warn("ClickHouse is not available yet; the journal keeps the deliveries until it is", "err", err)
+	}
+	return s, nil
+}
+
+func newStore(opts Options) (*Store, error) {
 	co, err := opts.parse()
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse store: %w", err)
@@ -120,19 +159,41 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	db := co.Auth.Database
-	if err := createDatabase(ctx, *co, db); err != nil {
-		return nil, fmt.Errorf("open clickhouse store: %w", err)
-	}
-	conn, err := clickhouse.Open(co)
+	conn, err := clickhouse.Open(co) // dials on first use
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse store: %w", err)
 	}
-	s := &Store{conn: conn, db: db, logger: logger.With("component", "clickhouse", "database", db), exportChunk: 10000}
-	if err := s.migrate(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("open clickhouse store %s: %w", db, err)
+	return &Store{conn: conn, opts: *co, db: db, logger: logger.With("component", "clickhouse", "database", db), exportChunk: 10000}, nil
+}
+
+// setUp creates the database if needed and applies the migrations, once.
+func (s *Store) setUp(ctx context.Context) error {
+	s.setupMu.Lock()
+	defer s.setupMu.Unlock()
+	if s.isSetUp.Load() {
+		return nil
 	}
-	return s, nil
+	if err := createDatabase(ctx, s.opts, s.db); err != nil {
+		return fmt.Errorf("open clickhouse store: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return fmt.Errorf("open clickhouse store %s: %w", s.db, err)
+	}
+	s.isSetUp.Store(true)
+	return nil
+}
+
+// ready sets the store up if an OpenWaiting could not, or says it is
+// unavailable.
+func (s *Store) ready(ctx context.Context) error {
+	if s.isSetUp.Load() {
+		return nil
+	}
+	if err := s.setUp(ctx); err != nil {
+		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	}
+	s.logger.Info("ClickHouse is available")
+	return nil
 }
 
 // createDatabase connects without a database and creates db.
@@ -155,6 +216,9 @@ func (s *Store) Close() error { return s.conn.Close() }
 
 // Ping checks that ClickHouse answers.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.ready(ctx); err != nil {
+		return fmt.Errorf("ping clickhouse: %w", err)
+	}
 	if err := s.conn.Ping(ctx); err != nil {
 		return fmt.Errorf("ping clickhouse: %w", err)
 	}

@@ -46,6 +46,9 @@ func (v *view) visible(col string) string {
 // concerns ids up to it.
 func (s *Store) view(ctx context.Context) (view, error) {
 	var v view
+	if err := s.ready(ctx); err != nil {
+		return v, err
+	}
 	var upper uint64
 	if err := s.conn.QueryRow(ctx, `SELECT max(commit_id) FROM checkpoints`).Scan(&upper); err != nil {
 		return v, fmt.Errorf("read checkpoint: %w", err)
