@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,6 +50,9 @@ type Options struct {
 	ResolveShare float64
 	Seed         uint64
 	Client       *http.Client
+	// Probe, when positive, runs a probe (see ProbeResult) at this interval
+	// beside the load, against Vigia's webhook and incident API.
+	Probe time.Duration
 }
 
 // Result is what a run measured.
@@ -66,9 +68,17 @@ type Result struct {
 	P90          time.Duration  `json:"p90"`
 	P99          time.Duration  `json:"p99"`
 	Max          time.Duration  `json:"max"`
+	Probe        *ProbeResult   `json:"probe,omitempty"`
 }
 
 func (r Result) String() string {
+	if r.Probe != nil {
+		return r.line() + "\n" + r.Probe.String()
+	}
+	return r.line()
+}
+
+func (r Result) line() string {
 	return fmt.Sprintf("%s: %d requests, %d alerts accepted in %s: %.0f alerts/s; latency p50 %s p90 %s p99 %s max %s; codes %v",
 		r.Target, r.Requests, r.Accepted, r.Elapsed.Round(time.Millisecond), r.AlertsPerSec,
 		r.P50.Round(10*time.Microsecond), r.P90.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond),
@@ -117,6 +127,8 @@ func (o *Options) validate() error {
 		return errors.New("active: must be at least 1")
 	case o.RepeatShare < 0 || o.ResolveShare < 0 || o.RepeatShare+o.ResolveShare == 0:
 		return errors.New("repeat and resolve shares: must not be negative, and not both 0")
+	case o.Probe < 0 || (o.Probe > 0 && o.Target == TargetAlertmanagerAPI):
+		return errors.New("probe: must not be negative, and only against Vigia")
 	}
 	return nil
 }
@@ -155,6 +167,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		interval = time.Duration(float64(time.Second) * float64(o.Concurrency) / o.Rate)
 	}
 	start := time.Now()
+	var probed chan ProbeResult
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	if o.Probe > 0 {
+		probed = make(chan ProbeResult, 1)
+		// Its own connections, so that it does not queue behind the load's.
+		pc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: true}}
+		go func() { probed <- probe(probeCtx, o, pc) }()
+	}
 	var wg sync.WaitGroup
 	for w := range o.Concurrency {
 		wg.Add(1)
@@ -208,12 +229,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
-	res.AlertsPerSec = float64(res.Accepted) / res.Elapsed.Seconds()
-	if len(lat) > 0 {
-		slices.Sort(lat)
-		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-		res.P50, res.P90, res.P99, res.Max = pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1]
+	if probed != nil {
+		stopProbe()
+		p := <-probed
+		res.Probe = &p
 	}
+	res.AlertsPerSec = float64(res.Accepted) / res.Elapsed.Seconds()
+	p := percentiles(lat)
+	res.P50, res.P90, res.P99, res.Max = p.P50, p.P90, p.P99, p.Max
 	return res, nil
 }
 

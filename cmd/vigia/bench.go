@@ -31,6 +31,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.RepeatShare, "repeat", 0.7, "relative weight of re-sends among alerts of active episodes")
 	fs.Float64Var(&o.ResolveShare, "resolve", 0.3, "relative weight of resolves among alerts of active episodes")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")
+	fs.DurationVar(&o.Probe, "probe", 0, "every this long, send a unique alert and time it until its incident shows in GET /api/v1/incidents (0: off)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err

@@ -35,7 +35,7 @@ Usage:
   vigia simulate --out DIR [--seed N] [--days D] [--scale small|large]
   vigia score   --truth truth.json --export export.json [--replay replay.jsonl] [--format text|markdown|json]
   vigia config check FILE
-  vigia bench ingest [--url URL] [--target T] [--batch N] [--concurrency N] [--requests N] [--duration D]
+  vigia bench ingest [--url URL] [--target T] [--batch N] [--concurrency N] [--requests N] [--duration D] [--rate R] [--probe D]
   vigia version
 `
 
