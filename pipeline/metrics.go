@@ -19,7 +19,6 @@ type metrics struct {
 	events         *prometheus.CounterVec
 	joins          *prometheus.CounterVec
 	open           *prometheus.GaugeVec
-	backlog        prometheus.Gauge
 	applyLatency   prometheus.Histogram
 }
 
@@ -60,8 +59,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	m.open = f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "incident",
 		Name: "open", Help: "Incidents not resolved, closed, rejected or merged, by status and priority."}, []string{"status", "priority"})
-	m.backlog = f.NewGauge(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "journal",
-		Name: "backlog_records", Help: "Durable journal records not yet applied to the store."})
 	m.applyLatency = f.NewHistogram(prometheus.HistogramOpts{Namespace: "vigia", Subsystem: "correlate",
 		Name: "delivery_to_store_seconds", Help: "Time from a delivery's acknowledgement to its effects (episodes, incidents) being in the store, for the oldest delivery of each batch.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})

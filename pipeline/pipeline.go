@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/vigia-noc/vigia/correlate"
 	"github.com/vigia-noc/vigia/journal"
@@ -85,8 +86,13 @@ func New(opts Options) (*Pipeline, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{opts: opts, logger: logger.With("component", "pipeline"), m: newMetrics(opts.Registerer),
-		cmds: make(chan command)}, nil
+	p := &Pipeline{opts: opts, logger: logger.With("component", "pipeline"), m: newMetrics(opts.Registerer),
+		cmds: make(chan command)}
+	// Read at every scrape: it grows while a store write is slow or failing.
+	promauto.With(opts.Registerer).NewGaugeFunc(prometheus.GaugeOpts{Namespace: "vigia", Subsystem: "journal",
+		Name: "backlog_records", Help: "Durable journal records not yet applied to the store."},
+		func() float64 { b, _ := p.Backlog(); return float64(b) })
+	return p, nil
 }
 
 // Applied returns the last journal sequence applied to the store.
@@ -325,9 +331,6 @@ func (p *Pipeline) commit(ctx context.Context, offset uint64) error {
 	}
 	p.unwritten = nil
 	p.m.applied.Set(float64(offset))
-	if last := p.opts.Journal.LastSeq(); last >= offset {
-		p.m.backlog.Set(float64(last - offset))
-	}
 	p.m.open.Reset()
 	for k, n := range p.opts.Engine.OpenByStatusPriority() {
 		p.m.open.WithLabelValues(k[0], k[1]).Set(float64(n))
