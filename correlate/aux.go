@@ -25,18 +25,29 @@ type incAux struct {
 	// touch, for the impact of its priority.
 	allCIs   map[string]struct{}
 	services map[string]struct{}
+	// sameCI holds the explanation of an alert that joined because its CI
+	// already alerts in the incident, by CI: every such alert of one CI has
+	// the same explanation, so they share one (explanations are never
+	// changed once made).
+	sameCI map[string]*incident.Explanation
 }
 
 const maxReps = 3
 
-// memberJoined indexes a new member of an incident for the method that
-// formed the incident.
-func (e *Engine) memberJoined(in *incident.Incident, ep *Episode) {
+// auxOf returns the incident's aux, made on first use.
+func (e *Engine) auxOf(in *incident.Incident) *incAux {
 	aux := e.aux[in.ID]
 	if aux == nil {
 		aux = &incAux{}
 		e.aux[in.ID] = aux
 	}
+	return aux
+}
+
+// memberJoined indexes a new member of an incident for the method that
+// formed the incident.
+func (e *Engine) memberJoined(in *incident.Incident, ep *Episode) {
+	aux := e.auxOf(in)
 	if aux.episodes == nil {
 		aux.episodes = map[*Episode]struct{}{}
 	}

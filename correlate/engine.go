@@ -375,7 +375,7 @@ func (e *Engine) sweep() {
 		e.forget(in)
 	}
 	for fp, st := range e.fps {
-		if e.clock.Sub(st.last) > max(e.cfg.flapWindow, e.cfg.flapHold, e.cfg.reopenWindow, e.cfg.retention) {
+		if e.clock.Sub(time.Unix(0, st.last)) > max(e.cfg.flapWindow, e.cfg.flapHold, e.cfg.reopenWindow, e.cfg.retention) {
 			delete(e.fps, fp)
 		}
 	}

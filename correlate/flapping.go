@@ -12,12 +12,14 @@ import (
 type fpState struct {
 	// incident is the incident of the alert's latest episode.
 	incident string
-	// changes are the event times of recent state changes, within the flap window.
-	changes   []time.Time
-	lastStart time.Time
-	prevStart time.Time
-	lastEnd   time.Time
-	last      time.Time
+	// changes are the event times of recent state changes, within the flap
+	// window. The times here are Unix nanoseconds (0: none): one of these
+	// is kept per alert, so it is kept small.
+	changes   []int64
+	lastStart int64
+	prevStart int64
+	lastEnd   int64
+	last      int64
 	flapping  bool
 }
 
@@ -28,21 +30,20 @@ func (e *Engine) recordChange(ep *Episode, t time.Time, start bool) {
 		st = &fpState{}
 		e.fps[ep.Fingerprint] = st
 	}
+	n := t.UnixNano()
 	if start {
-		if t.After(st.lastStart) {
-			st.prevStart, st.lastStart = st.lastStart, t
+		if n > st.lastStart {
+			st.prevStart, st.lastStart = st.lastStart, n
 		}
-	} else if t.After(st.lastEnd) {
-		st.lastEnd = t
+	} else if n > st.lastEnd {
+		st.lastEnd = n
 	}
-	if t.After(st.last) {
-		st.last = t
-	}
-	st.changes = append(st.changes, t)
-	slices.SortFunc(st.changes, func(a, b time.Time) int { return a.Compare(b) })
-	cut := st.last.Add(-e.cfg.flapWindow)
+	st.last = max(st.last, n)
+	st.changes = append(st.changes, n)
+	slices.Sort(st.changes)
+	cut := st.last - int64(e.cfg.flapWindow)
 	i := 0
-	for i < len(st.changes) && st.changes[i].Before(cut) {
+	for i < len(st.changes) && st.changes[i] < cut {
 		i++
 	}
 	st.changes = st.changes[i:]
@@ -88,11 +89,7 @@ func (e *Engine) groupRepeat(ep *Episode) bool {
 	if in == nil || !(in.Status.Open() || e.reopenable(in)) {
 		return false
 	}
-	prev := st.prevStart
-	if st.lastEnd.After(prev) {
-		prev = st.lastEnd
-	}
-	gap := ep.StartsAt.Sub(prev)
+	gap := ep.StartsAt.Sub(time.Unix(0, max(st.prevStart, st.lastEnd)))
 	if !st.flapping && gap > e.cfg.reopenWindow {
 		return false
 	}

@@ -109,8 +109,17 @@ func (e *Engine) groupTopology(ep *Episode) bool {
 	expl := &incident.Explanation{Method: MethodTopology, Window: window, Score: best.score}
 	switch best.kind {
 	case "same":
+		aux := e.auxOf(in)
+		if prev := aux.sameCI[x]; prev != nil && prev.Window == window && prev.Score == best.score {
+			expl = prev
+			break
+		}
 		expl.CIPath = []string{x}
 		expl.Reason = fmt.Sprintf("joined %s: CI %s already alerts in it, within %s", in.ID, x, window)
+		if aux.sameCI == nil {
+			aux.sameCI = map[string]*incident.Explanation{}
+		}
+		aux.sameCI[x] = expl
 	case "upstream":
 		expl.CIPath = e.topo.Path(x, best.via, e.cfg.maxHops)
 		expl.Reason = fmt.Sprintf("joined %s: %s depends on alerting CI %s (%s: %s), within %s",
