@@ -33,10 +33,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 go build -o "$WORK/vigia" ./cmd/vigia
 V="$WORK/vigia"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 400); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-metric() { curl -fs "$1/metrics" | awk -v m="$2" '$1 == m {printf "%d\n", $2}'; }
+. "$ROOT/scripts/benchlib.sh"
 
 start_server() { # -> sets URL and PID
 	local p

@@ -27,10 +27,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 go build -o "$WORK/vigia" ./cmd/vigia
 V="$WORK/vigia"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. "$ROOT/scripts/benchlib.sh"
 
 run_one() { # target url batch requests -> "alerts/s p50_ms p99_ms"
 	"$V" bench ingest --url "$2" --target "$1" --batch "$3" --concurrency "$CONCURRENCY" --requests "$4" --json |
