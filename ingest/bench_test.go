@@ -15,7 +15,7 @@ import (
 
 // body100 is an Alertmanager body of 100 firing alerts shaped like the
 // fixtures (6 labels, 3 annotations each).
-func body100(b *testing.B) []byte {
+func body100(testing.TB) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(`{"receiver":"sink","status":"firing","alerts":[`)
 	for i := range 100 {
@@ -44,6 +44,44 @@ func BenchmarkDecodeAlertmanager100(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d, err := lim.decodeAlertmanager(body, testNow)
+		if err != nil || len(d.Alerts) != 100 {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+// grafanaBody100 is a Grafana body of 100 firing alerts shaped like the
+// fixtures: labels, annotations, values, and the URLs Grafana adds, with
+// the \u0026 escapes Go's encoder writes.
+func grafanaBody100(testing.TB) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"receiver":"webhook_recv","status":"firing","orgId":1,"alerts":[`)
+	for i := range 100 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"status":"firing","labels":{"alertname":"HighCPUUsage","grafana_folder":"infra","instance":"node-%d:9100","severity":"warning"},`+
+			`"annotations":{"summary":"CPU usage above 90%% on node-%d"},"startsAt":"2026-11-22T01:21:50Z","endsAt":"0001-01-01T00:00:00Z",`+
+			`"generatorURL":"http://grafana:3000/alerting/grafana/cpu-high/view?orgId=1","fingerprint":"%016x",`+
+			`"silenceURL":"http://grafana:3000/alerting/silence/new?alertmanager=grafana\u0026matcher=__alert_rule_uid__%%3Dcpu-high\u0026orgId=1",`+
+			`"dashboardURL":"http://grafana:3000/d/node?from=1763774210000\u0026orgId=1","panelURL":"http://grafana:3000/d/node?orgId=1\u0026viewPanel=4",`+
+			`"values":{"B":%d.25,"C":1},"valueString":"[ var='B' labels={instance=node-%d:9100} value=%d.25 ]","orgId":1}`,
+			i, i, 0xfac0861a85de0000+uint64(i), 90+i%10, i, 90+i%10)
+	}
+	buf.WriteString(`],"groupLabels":{"alertname":"HighCPUUsage"},"commonLabels":{"alertname":"HighCPUUsage","grafana_folder":"infra","severity":"warning"},` +
+		`"commonAnnotations":{},"externalURL":"http://grafana:3000/","version":"1","groupKey":"{}:{alertname=\"HighCPUUsage\"}","truncatedAlerts":0,` +
+		`"title":"[FIRING:100] HighCPUUsage (infra warning)","state":"alerting","message":"**Firing**\n\nValue: B=90.25, C=1\n"}`)
+	return buf.Bytes()
+}
+
+func BenchmarkDecodeGrafana100(b *testing.B) {
+	body := grafanaBody100(b)
+	lim := Limits{}.withDefaults()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := lim.decodeGrafana(body, testNow)
 		if err != nil || len(d.Alerts) != 100 {
 			b.Fatal(err)
 		}

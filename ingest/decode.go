@@ -190,19 +190,16 @@ const (
 	pathEvents       = "/api/v1/ingest/events"
 )
 
+// decodeAlertmanager decodes an Alertmanager body with the fast path of
+// fastdecode.go, or with encoding/json (amMessageJSON) when the fast path
+// leaves the body to it: either way into the same amMessage.
 func (l Limits) decodeAlertmanager(body []byte, now time.Time) (decoded, error) {
-	if err := checkBody(body); err != nil {
-		return decoded{}, err
-	}
-	if err := l.checkArrayLen(body, amNames); err != nil {
-		return decoded{}, err
-	}
-	var m amMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return decoded{}, jsonError(err, body, "alerts", func(b []byte) error {
-			var a amAlert
-			return json.Unmarshal(b, &a)
-		})
+	m, ok := fastAlertmanager(body, l.MaxAlerts)
+	if !ok {
+		var err error
+		if m, err = l.amMessageJSON(body); err != nil {
+			return decoded{}, err
+		}
 	}
 	if err := checkVersion(m.Version, "4", "1", pathGrafana); err != nil {
 		return decoded{}, err
@@ -221,6 +218,26 @@ func (l Limits) decodeAlertmanager(body []byte, now time.Time) (decoded, error) 
 		}
 	}
 	return d, nil
+}
+
+// amMessageJSON is the general path of decodeAlertmanager, for the bodies
+// the fast path (fastAlertmanager) leaves to it: the checks before decoding,
+// then encoding/json, which reports every error.
+func (l Limits) amMessageJSON(body []byte) (amMessage, error) {
+	if err := checkBody(body); err != nil {
+		return amMessage{}, err
+	}
+	if err := l.checkArrayLen(body, amNames); err != nil {
+		return amMessage{}, err
+	}
+	var m amMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return amMessage{}, jsonError(err, body, "alerts", func(b []byte) error {
+			var a amAlert
+			return json.Unmarshal(b, &a)
+		})
+	}
+	return m, nil
 }
 
 // --- Grafana -------------------------------------------------------------
@@ -263,19 +280,14 @@ const (
 	ExtraFingerprint = "fingerprint"
 )
 
+// decodeGrafana decodes a Grafana body as decodeAlertmanager does.
 func (l Limits) decodeGrafana(body []byte, now time.Time) (decoded, error) {
-	if err := checkBody(body); err != nil {
-		return decoded{}, err
-	}
-	if err := l.checkArrayLen(body, amNames); err != nil {
-		return decoded{}, err
-	}
-	var m grafanaMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return decoded{}, jsonError(err, body, "alerts", func(b []byte) error {
-			var a grafanaAlert
-			return json.Unmarshal(b, &a)
-		})
+	m, ok := fastGrafana(body, l.MaxAlerts)
+	if !ok {
+		var err error
+		if m, err = l.grafanaMessageJSON(body); err != nil {
+			return decoded{}, err
+		}
 	}
 	if err := checkVersion(m.Version, "1", "4", pathAlertmanager); err != nil {
 		return decoded{}, err
@@ -316,6 +328,25 @@ func (l Limits) decodeGrafana(body []byte, now time.Time) (decoded, error) {
 	return d, nil
 }
 
+// grafanaMessageJSON is the general path of decodeGrafana (see
+// amMessageJSON).
+func (l Limits) grafanaMessageJSON(body []byte) (grafanaMessage, error) {
+	if err := checkBody(body); err != nil {
+		return grafanaMessage{}, err
+	}
+	if err := l.checkArrayLen(body, amNames); err != nil {
+		return grafanaMessage{}, err
+	}
+	var m grafanaMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return grafanaMessage{}, jsonError(err, body, "alerts", func(b []byte) error {
+			var a grafanaAlert
+			return json.Unmarshal(b, &a)
+		})
+	}
+	return m, nil
+}
+
 func setExtra(a *correlate.Alert, k, v string) {
 	if v == "" {
 		return
@@ -330,12 +361,16 @@ func setExtra(a *correlate.Alert, k, v string) {
 // the key of a value that is neither a number, null, nor a string holding a
 // float (Grafana's NaN and ±Inf).
 func grafanaValues(vals map[string]json.RawMessage) (rendered, badKey string) {
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
+	var arr [8]string
+	keys := arr[:0]
+	size := 2
+	for k, v := range vals {
 		keys = append(keys, k)
+		size += len(k) + len(v) + 4
 	}
 	slices.Sort(keys)
 	var b strings.Builder
+	b.Grow(size)
 	b.WriteByte('{')
 	for i, k := range keys {
 		v := vals[k]
@@ -358,13 +393,31 @@ func grafanaValues(vals map[string]json.RawMessage) (rendered, badKey string) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kq, _ := json.Marshal(k)
-		b.Write(kq)
+		if plainJSONString(k) {
+			b.WriteByte('"')
+			b.WriteString(k)
+			b.WriteByte('"')
+		} else {
+			kq, _ := json.Marshal(k)
+			b.Write(kq)
+		}
 		b.WriteByte(':')
 		b.Write(v)
 	}
 	b.WriteByte('}')
 	return b.String(), ""
+}
+
+// plainJSONString reports whether json.Marshal writes s as it is between
+// quotes: printable ASCII without the characters it escapes.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // --- generic events -------------------------------------------------------
