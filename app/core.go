@@ -109,6 +109,7 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger, reg p
 	c.pipeline, err = pipeline.New(pipeline.Options{
 		Journal: c.journal, Store: c.store, Engine: c.engine, Now: now,
 		BatchRecords:    pipelineBatchRecords(cfg),
+		Linger:          pipelineLinger(now),
 		TruncateJournal: true, Logger: logger, Registerer: reg, OnCommit: co.onCommit,
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/vigia-noc/vigia/api"
 	"github.com/vigia-noc/vigia/config"
@@ -59,6 +60,20 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, wait
 		return s, nil
 	}
 	return nil, fmt.Errorf("store: %q must be \"embedded\" or %sHOST:9000/DB", cfg.Store, clickhouse.Scheme)
+}
+
+// serveLinger is how long a server's pipeline lets the journal fill after
+// a partial batch (pipeline.Options.Linger): at most 50 store writes a
+// second under a steady stream, for 20 ms more from delivery to incident.
+const serveLinger = 20 * time.Millisecond
+
+// pipelineLinger is serveLinger for a server (now set), nothing for a
+// replay, which reads a full journal.
+func pipelineLinger(now func() time.Time) time.Duration {
+	if now == nil {
+		return 0
+	}
+	return serveLinger
 }
 
 // pipelineBatchRecords is how many journal records the pipeline applies in

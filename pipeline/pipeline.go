@@ -42,6 +42,12 @@ type Options struct {
 	Tick time.Duration
 	// BatchRecords caps the journal records applied in one store transaction.
 	BatchRecords int
+	// Linger is how long Run lets the journal fill after a partial batch
+	// before it reads the next one: under a steady stream the store then
+	// gets fewer, larger writes (each a transaction and an fsync) and the
+	// CPU goes to ingest, at the cost of up to Linger of delay from
+	// acknowledgement to incident. 0: read again at once.
+	Linger time.Duration
 	// TruncateJournal deletes journal segments once applied.
 	TruncateJournal bool
 	// OnCommit, if set, is called with every batch of changes once the
@@ -158,6 +164,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		if n > 0 {
 			p.runCommands(ctx)
+			if n < p.opts.BatchRecords && p.opts.Linger > 0 {
+				p.linger(ctx)
+			}
 			continue
 		}
 		select {
@@ -181,6 +190,22 @@ func (p *Pipeline) Run(ctx context.Context) error {
 }
 
 // command is a function run on the goroutine that owns the engine.
+// linger waits Linger, serving the commands that arrive meanwhile.
+func (p *Pipeline) linger(ctx context.Context) {
+	t := time.NewTimer(p.opts.Linger)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			return
+		case c := <-p.cmds:
+			p.runCommand(ctx, c)
+		}
+	}
+}
+
 type command struct {
 	fn   func(*correlate.Engine) error
 	done chan error

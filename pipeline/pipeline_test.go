@@ -134,3 +134,37 @@ func TestDoWaitsForContext(t *testing.T) {
 		t.Fatal("Do returned without a running pipeline")
 	}
 }
+
+// TestLingerBatchesAndServesCommands streams records into a pipeline that
+// lingers long after each partial batch: every record is applied, and a
+// command sent meanwhile is served without waiting for the linger to end.
+func TestLingerBatchesAndServesCommands(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	defer r.close()
+	const linger = 3 * time.Second
+	r.p.opts.Linger = linger
+	r.p.opts.BatchRecords = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.p.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	r.append(t, 0, correlate.StatusFiring)
+	waitApplied(t, r.p, 1)
+	// The pipeline now lingers after that partial batch of one.
+	for i := 1; i <= 30; i++ {
+		r.append(t, i, correlate.StatusFiring)
+	}
+	start := time.Now()
+	if err := r.p.Do(ctx, func(*correlate.Engine) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d >= linger {
+		t.Errorf("a command waited %v: the linger held it back", d)
+	}
+	waitApplied(t, r.p, 31)
+}
