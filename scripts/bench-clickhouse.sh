@@ -39,7 +39,6 @@ go build -o "$WORK/vigia" ./cmd/vigia
 V="$WORK/vigia"
 
 . "$ROOT/scripts/benchlib.sh"
-now() { date +%s.%N; }
 
 reqs=$(( ALERTS / BATCH ))
 : >"$WORK/runs.txt"
