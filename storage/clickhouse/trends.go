@@ -32,6 +32,16 @@ func (s *Store) insertIncidentTrends(ctx context.Context, id uint64, incs []inci
 			reopened[evs[i].IncidentID] = t
 		}
 	}
+	return s.insertTrendRows(ctx, incs, func(int) uint64 { return id }, func(in *incident.Incident) time.Time {
+		return reopened[in.ID]
+	})
+}
+
+// insertTrendRows writes one incident_trends row per incident in one
+// insert: commit(i) is the commit id of incs[i], reopened its latest reopen
+// moment known beyond the incident itself (zero: none).
+func (s *Store) insertTrendRows(ctx context.Context, incs []incident.Incident, commit func(int) uint64,
+	reopened func(*incident.Incident) time.Time) error {
 	b, err := s.conn.PrepareBatch(ctx, `INSERT INTO incident_trends (seq, version, commit_id, id, status, opened_at,
  last_at, record, opened)`)
 	if err != nil {
@@ -41,11 +51,11 @@ func (s *Store) insertIncidentTrends(ctx context.Context, id uint64, incs []inci
 		in := &incs[i]
 		r := trend.RowOf(in)
 		last := r.LastMoment()
-		if t := reopened[in.ID]; t.After(last) {
+		if t := reopened(in); t.After(last) {
 			last = t
 		}
-		if err := b.Append(in.Seq, in.Version, id, in.ID, in.Status.String(), in.OpenedAt.UnixNano(), last.UnixNano(),
-			trend.EncodeRecord(&r), dateTime(in.OpenedAt)); err != nil {
+		if err := b.Append(in.Seq, in.Version, commit(i), in.ID, in.Status.String(), in.OpenedAt.UnixNano(),
+			last.UnixNano(), trend.EncodeRecord(&r), dateTime(in.OpenedAt)); err != nil {
 			b.Abort()
 			return fmt.Errorf("incident trends: %s: %w", in.ID, err)
 		}
@@ -74,16 +84,11 @@ WHERE seq GLOBAL NOT IN (SELECT seq FROM incident_trends) ORDER BY seq, version`
 		if len(incs) == 0 {
 			return nil
 		}
-		// One insert per commit id; the rows of one are contiguous only
-		// by chance, so group them.
-		byCommit := map[uint64][]incident.Incident{}
-		for i := range incs {
-			byCommit[commits[i]] = append(byCommit[commits[i]], incs[i])
-		}
-		for id, group := range byCommit {
-			if err := s.insertIncidentTrends(ctx, id, group, nil); err != nil {
-				return err
-			}
+		// One insert per chunk, each row with its own commit id.
+		err := s.insertTrendRows(ctx, incs, func(i int) uint64 { return commits[i] },
+			func(*incident.Incident) time.Time { return time.Time{} })
+		if err != nil {
+			return err
 		}
 		incs, commits = incs[:0], commits[:0]
 		return nil
