@@ -13,13 +13,13 @@ import (
 )
 
 // cmdSimulate writes a simulated estate, its replay file and its ground
-// truth: vigia simulate --seed N --days D --scale small|large --out DIR.
+// truth: vigia simulate --seed N --days D --scale small|large|xl --out DIR.
 func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("vigia simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same files")
-	days := fs.Int("days", 0, "simulated days (default 7 for small, 14 for large)")
-	scale := fs.String("scale", "small", "estate size: small (2 datacenters, ~300 CIs) or large (6 datacenters, ~3,000 CIs)")
+	days := fs.Int("days", 0, "simulated days (default 7 for small and xl, 14 for large)")
+	scale := fs.String("scale", "small", "estate size: small (2 datacenters, ~300 CIs), large (6 datacenters, ~3,000 CIs) or xl (102 datacenters, ~51,000 CIs: with --days 14, about a million alert episodes, for throughput benchmarks)")
 	out := fs.String("out", "", "directory to write topology.yaml, replay.jsonl and truth.json into (required)")
 	if err := fs.Parse(args); err != nil {
 		return err
