@@ -234,3 +234,35 @@ func decodeV1(b []byte) (Delivery, error) {
 	}
 	return d, nil
 }
+
+// Journaled makes d what the journal gives back for it,
+// DecodeDelivery(EncodeDelivery(d)), without the round trip: times in UTC
+// as their Unix nanoseconds (an EndsAt of zero nanoseconds is no end),
+// and empty maps nil. A replay that feeds the engine the deliveries it also
+// journals uses it, so that the engine sees exactly what it would have
+// read back from the journal.
+func Journaled(d *Delivery) {
+	d.ReceivedAt = time.Unix(0, d.ReceivedAt.UnixNano()).UTC()
+	if d.Alerts == nil {
+		d.Alerts = []Alert{}
+	}
+	for i := range d.Alerts {
+		a := &d.Alerts[i]
+		a.StartsAt = time.Unix(0, a.StartsAt.UnixNano()).UTC()
+		var ends int64
+		if !a.EndsAt.IsZero() {
+			ends = a.EndsAt.UnixNano()
+		}
+		a.EndsAt = nanoTime(ends)
+		a.Labels = nilIfEmpty(a.Labels)
+		a.Annotations = nilIfEmpty(a.Annotations)
+		a.Extra = nilIfEmpty(a.Extra)
+	}
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
