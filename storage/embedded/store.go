@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -31,7 +32,18 @@ const FileName = "vigia.db"
 // Store is the embedded store.
 type Store struct {
 	db *sql.DB
+	// w is the connection every Apply writes through. SQLite takes one
+	// writer at a time anyway; keeping it one connection keeps its page
+	// cache, which holds what batch after batch updates (the ends of the
+	// tables, the indexes), warm. wmu serializes its transactions.
+	w   *sql.Conn
+	wmu sync.Mutex
 }
+
+// writerCacheMiB is the page cache of the writer connection (SQLite's
+// default is 2 MiB, which makes every batch read back the index pages it
+// updates); SetWriterCache changes it.
+const writerCacheMiB = 64
 
 // Open opens (creating if needed) the store in dir and applies migrations.
 func Open(ctx context.Context, dir string) (*Store, error) {
@@ -52,11 +64,32 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open embedded store: %w", err)
 	}
+	if s.w, err = db.Conn(ctx); err == nil {
+		err = s.SetWriterCache(ctx, writerCacheMiB)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open embedded store: writer: %w", err)
+	}
 	return s, nil
 }
 
+// SetWriterCache sets the page cache of the connection Apply writes
+// through, in MiB. A replay, which writes batches of tens of thousands of
+// rows into indexes of millions, sets it larger than the default.
+func (s *Store) SetWriterCache(ctx context.Context, mib int) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, err := s.w.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.Itoa(mib*1024))
+	return err
+}
+
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return errors.Join(s.w.Close(), s.db.Close())
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -115,13 +148,32 @@ const (
 
 // Apply writes a batch of changes and the checkpoint in one transaction.
 func (s *Store) Apply(ctx context.Context, cp storage.Checkpoint, ch correlate.Changes) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return s.ApplyBatches(ctx, []Batch{{Checkpoint: cp, Changes: ch}})
+}
+
+// Batch is one batch of the pipeline: the engine's changes and the
+// checkpoint after them.
+type Batch struct {
+	Checkpoint storage.Checkpoint
+	Changes    correlate.Changes
+}
+
+// ApplyBatches writes consecutive batches in one transaction, with the same
+// result as Apply writing them one after the other. A replay hands it the
+// batches the engine made while the previous transaction was written, so
+// that the table and index pages they have in common are written once.
+func (s *Store) ApplyBatches(ctx context.Context, bs []Batch) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("apply changes: %w", err)
 	}
 	defer tx.Rollback()
-	if err := applyTx(ctx, tx, cp, &ch); err != nil {
-		return fmt.Errorf("apply changes: %w", err)
+	for i := range bs {
+		if err := applyTx(ctx, tx, bs[i].Checkpoint, &bs[i].Changes); err != nil {
+			return fmt.Errorf("apply changes: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("apply changes: commit: %w", err)
@@ -139,12 +191,14 @@ ON CONFLICT(id) DO UPDATE SET ends_at=excluded.ends_at, status=excluded.status, 
 			return err
 		}
 		defer stmt.Close()
+		var buf []byte
 		for i := range ch.Episodes {
 			ep := &ch.Episodes[i]
-			data, err := json.Marshal(ep)
+			data, err := marshalEpisode(buf, ep)
 			if err != nil {
 				return err
 			}
+			buf = data
 			if _, err := stmt.ExecContext(ctx, ep.ID, ep.Fingerprint, ep.StartsAt.UnixNano(), nanos(ep.EndsAt), int(ep.Status),
 				ep.IncidentID, ep.LastSeen.UnixNano(), ep.Version, data); err != nil {
 				return fmt.Errorf("episode %d: %w", ep.ID, err)
@@ -178,10 +232,14 @@ ON CONFLICT(seq) DO UPDATE SET status=excluded.status, priority=excluded.priorit
 		}
 	}
 	if len(ch.Events) > 0 {
-		keys, err := storage.EventKeys(cp.Offset, ch.Events)
-		if err != nil {
-			return err
+		datas := make([][]byte, len(ch.Events))
+		for i := range ch.Events {
+			var err error
+			if datas[i], err = marshalEvent(nil, &ch.Events[i]); err != nil {
+				return err
+			}
 		}
+		keys := eventKeys(cp.Offset, datas)
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO timeline(incident_id, at, event_key, data) VALUES (?, ?, ?, ?)
 ON CONFLICT(event_key) DO NOTHING`)
 		if err != nil {
@@ -190,11 +248,7 @@ ON CONFLICT(event_key) DO NOTHING`)
 		defer stmt.Close()
 		for i := range ch.Events {
 			ev := &ch.Events[i]
-			data, err := json.Marshal(ev)
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.ExecContext(ctx, ev.IncidentID, ev.At.UnixNano(), keys[i], data); err != nil {
+			if _, err := stmt.ExecContext(ctx, ev.IncidentID, ev.At.UnixNano(), timelineKey(cp.Offset, keys[i]), datas[i]); err != nil {
 				return fmt.Errorf("timeline of %s: %w", ev.IncidentID, err)
 			}
 		}
@@ -248,6 +302,21 @@ ON CONFLICT(event_key) DO NOTHING`)
 		}
 	}
 	return nil
+}
+
+// timelineKey is the event_key of an event: its key (storage.EventKeys)
+// led by the batch's journal offset in fixed-width hex. The keys alone are
+// random; led so, those of a batch sort after every key written before, and
+// the unique index on them grows at its end instead of being rewritten all
+// over by every batch. (Rows written before this change hold the bare key.)
+func timelineKey(offset uint64, key string) string {
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[offset&15]
+		offset >>= 4
+	}
+	return string(b[:]) + key
 }
 
 func nanos(t time.Time) int64 {
