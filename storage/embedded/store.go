@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -427,7 +428,7 @@ func scanEpisode(rows *sql.Rows) (correlate.Episode, error) {
 	if err := rows.Scan(&starts, &ends, &status, &data); err != nil {
 		return ep, err
 	}
-	if err := json.Unmarshal(data, &ep); err != nil {
+	if err := decodeEpisode(data, &ep); err != nil {
 		return ep, fmt.Errorf("decode episode: %w", err)
 	}
 	ep.StartsAt, ep.EndsAt, ep.Status = time.Unix(0, starts).UTC(), fromNanos(ends), correlate.Status(status)
@@ -448,7 +449,7 @@ func (s *Store) queryIncidents(ctx context.Context, where string, args ...any) (
 			return nil, err
 		}
 		var in incident.Incident
-		if err := json.Unmarshal(data, &in); err != nil {
+		if err := decodeIncident(data, &in); err != nil {
 			return nil, fmt.Errorf("decode incident %d: %w", seq, err)
 		}
 		in.Seq = seq
@@ -549,50 +550,172 @@ func (s *Store) GetIncident(ctx context.Context, id string) (storage.IncidentDet
 }
 
 // ForEachIncident calls fn for every incident opened at or after since, in
-// id order, with its alerts.
+// id order, with its alerts. It reads ahead: pages of incidents and their
+// alerts are read and decoded on other goroutines while fn runs, and only a
+// few pages are in memory at a time.
 func (s *Store) ForEachIncident(ctx context.Context, since time.Time, fn func(incident.Incident, []correlate.Episode) error) error {
-	incs, err := s.queryIncidents(ctx, `WHERE opened_at >= ? ORDER BY seq`, nanos(since))
+	seqs, err := s.incidentSeqs(ctx, since)
 	if err != nil {
 		return fmt.Errorf("export incidents: %w", err)
 	}
-	// The alerts of a chunk of incidents come in one query.
-	const chunk = 500
-	for start := 0; start < len(incs); start += chunk {
-		part := incs[start:min(start+chunk, len(incs))]
-		args := make([]any, len(part))
-		for i, in := range part {
-			args[i] = in.ID
-		}
-		eps, err := s.queryEpisodes(ctx, `WHERE incident_id IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY id`, args...)
-		if err != nil {
-			return fmt.Errorf("export incidents: %w", err)
-		}
-		byIncident := make(map[string][]correlate.Episode, len(part))
-		for _, ep := range eps {
-			byIncident[ep.IncidentID] = append(byIncident[ep.IncidentID], ep)
-		}
-		for _, in := range part {
-			if err := fn(in, byIncident[in.ID]); err != nil {
+	// The alerts of a page of incidents come in one query.
+	const page = 500
+	load := func(ctx context.Context, i int) (incidentPage, error) {
+		return s.incidentPage(ctx, seqs[i*page:min((i+1)*page, len(seqs))])
+	}
+	err = readAhead(ctx, (len(seqs)+page-1)/page, load, func(p incidentPage) error {
+		for i := range p.incs {
+			if err := fn(p.incs[i], p.eps[i]); err != nil {
 				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("export incidents: %w", err)
 	}
 	return nil
 }
 
-// ForEachUnassigned calls fn for every episode with no incident that
-// started at or after since.
-func (s *Store) ForEachUnassigned(ctx context.Context, since time.Time, fn func(correlate.Episode) error) error {
-	eps, err := s.queryEpisodes(ctx, `WHERE incident_id = '' AND starts_at >= ? ORDER BY id`, nanos(since))
+// incidentSeqs returns the seqs of the incidents opened at or after since,
+// in order (from the index on opened_at alone).
+func (s *Store) incidentSeqs(ctx context.Context, since time.Time) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq FROM incidents WHERE opened_at >= ? ORDER BY seq`, nanos(since))
 	if err != nil {
-		return fmt.Errorf("export unassigned alerts: %w", err)
+		return nil, err
 	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs, rows.Err()
+}
+
+// incidentPage is some incidents, in seq order, with their alerts.
+type incidentPage struct {
+	incs []incident.Incident
+	eps  [][]correlate.Episode
+}
+
+func (s *Store) incidentPage(ctx context.Context, seqs []int64) (incidentPage, error) {
+	var p incidentPage
+	if len(seqs) == 0 {
+		return p, nil
+	}
+	in := `(?` + strings.Repeat(",?", len(seqs)-1) + `)`
+	args := make([]any, len(seqs))
+	for i, seq := range seqs {
+		args[i] = seq
+	}
+	incs, err := s.queryIncidents(ctx, `WHERE seq IN `+in+` ORDER BY seq`, args...)
+	if err != nil || len(incs) == 0 {
+		return p, err
+	}
+	for i := range incs {
+		args[i] = incs[i].ID
+	}
+	eps, err := s.queryEpisodes(ctx, `WHERE incident_id IN `+in[:2*len(incs)]+`) ORDER BY id`, args[:len(incs)]...)
+	if err != nil {
+		return p, err
+	}
+	byIncident := make(map[string][]correlate.Episode, len(incs))
 	for _, ep := range eps {
-		if err := fn(ep); err != nil {
+		byIncident[ep.IncidentID] = append(byIncident[ep.IncidentID], ep)
+	}
+	p.incs, p.eps = incs, make([][]correlate.Episode, len(incs))
+	for i := range incs {
+		p.eps[i] = byIncident[incs[i].ID]
+	}
+	return p, nil
+}
+
+// readAhead loads parts 0..n-1 with load, on readers goroutines and at
+// most ahead parts in advance, and hands them to use in order. It returns
+// the first error, and returns only once every load has returned.
+func readAhead[T any](ctx context.Context, n int, load func(context.Context, int) (T, error), use func(T) error) error {
+	const ahead = 4
+	readers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	type part struct {
+		i    int
+		v    T
+		err  error
+		done chan struct{}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	todo, ordered := make(chan *part), make(chan *part, ahead)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(todo)
+		defer close(ordered)
+		for i := range n {
+			p := &part{i: i, done: make(chan struct{})}
+			select {
+			case ordered <- p:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case todo <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range todo {
+				p.v, p.err = load(ctx, p.i)
+				close(p.done)
+			}
+		}()
+	}
+	for p := range ordered {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if p.err != nil {
+			return p.err
+		}
+		if err := use(p.v); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ctx.Err()
+}
+
+// ForEachUnassigned calls fn for every episode with no incident that
+// started at or after since, a page at a time.
+func (s *Store) ForEachUnassigned(ctx context.Context, since time.Time, fn func(correlate.Episode) error) error {
+	const page = 1000
+	var last int64 = -1 << 63
+	for {
+		eps, err := s.queryEpisodes(ctx, `WHERE incident_id = '' AND id > ? AND starts_at >= ? ORDER BY id LIMIT ?`, last, nanos(since), page)
+		if err != nil {
+			return fmt.Errorf("export unassigned alerts: %w", err)
+		}
+		for _, ep := range eps {
+			if err := fn(ep); err != nil {
+				return err
+			}
+		}
+		if len(eps) < page {
+			return nil
+		}
+		last = eps[len(eps)-1].ID
+	}
 }
 
 // Totals returns the store's counters.
