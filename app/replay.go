@@ -1,13 +1,11 @@
 package app
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -26,12 +24,103 @@ type ReplayLine struct {
 	Body       json.RawMessage  `json:"body"`
 }
 
+// replayWriterCacheMiB is the embedded store writer's page cache during a
+// replay.
+const replayWriterCacheMiB = 256
+
 // MaxReplayLine bounds one line of a replay file.
 const MaxReplayLine = 64 << 20
 
 // DecodeReplayLine parses and validates one replay line into a delivery,
 // with the same checks as the ingest endpoints.
 func DecodeReplayLine(line []byte, lim ingest.Limits) (correlate.Delivery, error) {
+	if d, ok := decodeLineFast(line, lim); ok {
+		return d, nil
+	}
+	return decodeLineGeneral(line, lim)
+}
+
+// decodeLineFast decodes a line spelled as replay files spell them,
+// {"received_at":"...","source":"...","body":{...}}, without reading it
+// twice: it reads the two strings, takes the rest of the line up to its
+// closing brace as the body, and hands that to ingest.Decode. When the body
+// decodes, it was one JSON value and the line was exactly that object, so
+// the general path would have decoded the same time, source and body bytes,
+// hence the same delivery. Any other spelling, and any error, is left to
+// the general path (false), which alone reports errors.
+func decodeLineFast(line []byte, lim ingest.Limits) (correlate.Delivery, bool) {
+	rest, ok := skipToken(line, `{`)
+	if !ok {
+		return correlate.Delivery{}, false
+	}
+	var raw, src []byte
+	if rest, ok = skipToken(rest, `"received_at"`, `:`); ok {
+		raw, rest, ok = plainString(rest)
+	}
+	if ok {
+		rest, ok = skipToken(rest, `,`, `"source"`, `:`)
+	}
+	if ok {
+		src, rest, ok = plainString(rest)
+	}
+	if ok {
+		rest, ok = skipToken(rest, `,`, `"body"`, `:`)
+	}
+	body := bytes.TrimRight(rest, " \t\r\n")
+	if !ok || len(body) < 3 || body[0] != '{' || body[len(body)-1] != '}' {
+		return correlate.Delivery{}, false
+	}
+	body = bytes.TrimRight(body[:len(body)-1], " \t\r\n") // the line's closing brace
+	var receivedAt time.Time
+	// time.Time reads the quoted text as it stands, as encoding/json has it do.
+	if receivedAt.UnmarshalJSON(raw) != nil || receivedAt.IsZero() {
+		return correlate.Delivery{}, false
+	}
+	source := correlate.Source(src[1 : len(src)-1])
+	if !source.Valid() {
+		return correlate.Delivery{}, false
+	}
+	d, err := ingest.Decode(source, body, receivedAt, lim)
+	if err != nil {
+		return correlate.Delivery{}, false
+	}
+	d.ReceivedAt = receivedAt
+	return d, true
+}
+
+// skipToken consumes the tokens toks from b, each after optional white space.
+func skipToken(b []byte, toks ...string) ([]byte, bool) {
+	for _, tok := range toks {
+		b = bytes.TrimLeft(b, " \t\r\n")
+		if !bytes.HasPrefix(b, []byte(tok)) {
+			return b, false
+		}
+		b = b[len(tok):]
+	}
+	return bytes.TrimLeft(b, " \t\r\n"), true
+}
+
+// plainString consumes a JSON string with no escapes and returns it with its
+// quotes; such a string decodes to its bytes.
+func plainString(b []byte) (quoted, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, b, false
+	}
+	end := bytes.IndexByte(b[1:], '"') + 1
+	if end == 0 {
+		return nil, b, false
+	}
+	for _, c := range b[1:end] {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			return nil, b, false
+		}
+	}
+	return b[:end+1], b[end+1:], true
+}
+
+// decodeLineGeneral decodes a line with encoding/json, then its body as the
+// ingest endpoints do; it alone reports errors.
+func decodeLineGeneral(line []byte, lim ingest.Limits) (correlate.Delivery, error) {
 	var l ReplayLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
@@ -71,45 +160,67 @@ type ReplayOptions struct {
 	Files  []string
 	// Export, if set, is the path the export document is written to.
 	Export string
+	// Scratch says the data directory is thrown away after the replay
+	// (vigia replay without --data): the files are then fed as they are
+	// read, and a bad line stops the replay there, instead of every file
+	// being checked before anything is fed.
+	Scratch bool
 }
 
-// Replay feeds recorded deliveries through the journal and the pipeline on
-// event time, resolves what the end of the recording leaves pending, and
-// returns the store's totals. Every file is checked before anything is fed.
+// Replay feeds recorded deliveries through the journal and the engine into
+// the store on event time (replay_feed.go), resolves what the end of the
+// recording leaves pending, runs problem detection over the result and
+// returns the store's totals. Unless opts.Scratch, every file is checked
+// before anything is fed, so that a bad line leaves the data directory as
+// it was.
 func Replay(ctx context.Context, opts ReplayOptions) (ReplaySummary, error) {
+	return replay(ctx, opts, nil)
+}
+
+// replay is Replay, with tune (if set) applied to the feeder (tests).
+func replay(ctx context.Context, opts ReplayOptions, tune func(*feeder)) (ReplaySummary, error) {
 	var sum ReplaySummary
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	var all [][]byte
-	for _, name := range opts.Files {
-		recs, err := readReplayFile(name, ingest.Limits{UTF8LabelNames: opts.Config.Ingest.UTF8LabelNames})
-		if err != nil {
-			return sum, err
-		}
-		all = append(all, recs...)
-	}
+	lim := ingest.Limits{UTF8LabelNames: opts.Config.Ingest.UTF8LabelNames}
 	c, err := openCore(ctx, opts.Config, logger, nil, nil)
 	if err != nil {
 		return sum, err
 	}
 	defer c.close()
-	const chunk = 1024
-	for i := 0; i < len(all); i += chunk {
-		if _, err := c.journal.AppendBatch(ctx, all[i:min(i+chunk, len(all))]); err != nil {
-			return sum, fmt.Errorf("replay: journal: %w", err)
-		}
-		if err := c.pipeline.CatchUp(ctx); err != nil {
-			return sum, fmt.Errorf("replay: %w", err)
-		}
-	}
+	// Load the state, and apply what an interrupted run left in the journal.
 	if err := c.pipeline.CatchUp(ctx); err != nil {
 		return sum, fmt.Errorf("replay: %w", err)
 	}
-	if err := c.pipeline.Drain(ctx); err != nil {
-		return sum, fmt.Errorf("replay: %w", err)
+	// The store's writer takes batches of tens of thousands of rows into
+	// indexes of millions: a page cache that holds those indexes.
+	if wc, ok := c.store.(interface {
+		SetWriterCache(ctx context.Context, mib int) error
+	}); ok {
+		if err := wc.SetWriterCache(ctx, replayWriterCacheMiB); err != nil {
+			return sum, fmt.Errorf("replay: %w", err)
+		}
 	}
+	f := newFeeder(c, lim, c.pipeline.Applied(), logger)
+	if tune != nil {
+		tune(f)
+	}
+	if !opts.Scratch {
+		if err := f.check(ctx, opts.Files); err != nil {
+			return sum, err
+		}
+	}
+	start := time.Now()
+	if err := f.feed(ctx, opts.Files); err != nil {
+		return sum, err
+	}
+	logger.Info("replay fed", "duration", time.Since(start).Round(time.Millisecond), "transactions", f.transactions)
+	// Everything the engine holds is in the store now, and what follows
+	// reads the store: let the engine's memory go to problem detection.
+	clock := c.engine.Clock()
+	c.engine, c.pipeline = nil, nil
 	t, err := c.store.Totals(ctx)
 	if err != nil {
 		return sum, err
@@ -121,9 +232,11 @@ func Replay(ctx context.Context, opts ReplayOptions) (ReplaySummary, error) {
 		if err != nil {
 			return sum, err
 		}
-		if _, err := probs.Detect(ctx, c.engine.Clock(), time.Time{}); err != nil {
+		start := time.Now()
+		if _, err := probs.Detect(ctx, clock, time.Time{}); err != nil {
 			return sum, fmt.Errorf("replay: %w", err)
 		}
+		logger.Info("problem detection done", "duration", time.Since(start).Round(time.Millisecond))
 		all, err := ps.Problems(ctx)
 		if err != nil {
 			return sum, err
@@ -131,58 +244,13 @@ func Replay(ctx context.Context, opts ReplayOptions) (ReplaySummary, error) {
 		sum.Problems = int64(len(all))
 	}
 	if opts.Export != "" {
+		start := time.Now()
 		if err := writeExportFile(ctx, opts.Export, c.store, time.Time{}); err != nil {
 			return sum, err
 		}
+		logger.Info("export written", "duration", time.Since(start).Round(time.Millisecond))
 	}
 	return sum, nil
-}
-
-// readReplayFile decodes and validates every line of a replay file and
-// returns the deliveries encoded for the journal.
-func readReplayFile(name string, lim ingest.Limits) ([][]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
-	}
-	defer f.Close()
-	var out [][]byte
-	br := bufio.NewReaderSize(f, 1<<20)
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br)
-		if errors.Is(err, io.EOF) && len(line) == 0 {
-			return out, nil
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, err)
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		d, derr := DecodeReplayLine(line, lim)
-		if derr != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, derr)
-		}
-		b, derr := correlate.EncodeDelivery(&d)
-		if derr != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, derr)
-		}
-		out = append(out, b)
-	}
-}
-
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		part, isPrefix, err := br.ReadLine()
-		line = append(line, part...)
-		if len(line) > MaxReplayLine {
-			return nil, fmt.Errorf("line longer than %d bytes", MaxReplayLine)
-		}
-		if err != nil || !isPrefix {
-			return line, err
-		}
-	}
 }
 
 // writeExportFile writes the export document atomically to path ("-" is stdout).
