@@ -121,7 +121,8 @@ func probe(ctx context.Context, o Options, client *http.Client) ProbeResult {
 		res.Probes++
 		ack = append(ack, d)
 		q := "/api/v1/incidents?limit=1&q=" + url.QueryEscape(name)
-		for deadline := sent.Add(probeTimeout); ctx.Err() == nil && time.Now().Before(deadline); {
+		found := false
+		for deadline := sent.Add(probeTimeout); !found && ctx.Err() == nil && time.Now().Before(deadline); {
 			code, b, d, err := do(http.MethodGet, q, nil)
 			if err != nil {
 				break
@@ -136,6 +137,7 @@ func probe(ctx context.Context, o Options, client *http.Client) ProbeResult {
 				if json.Unmarshal(b, &page) == nil && len(page.Incidents) > 0 {
 					toInc = append(toInc, time.Since(sent))
 					res.Found++
+					found = true
 					if code, _, d, err := do(http.MethodGet, "/api/v1/incidents/"+url.PathEscape(page.Incidents[0].ID), nil); err == nil && code == http.StatusOK {
 						get = append(get, d)
 					}
@@ -146,6 +148,12 @@ func probe(ctx context.Context, o Options, client *http.Client) ProbeResult {
 			case <-ctx.Done():
 			case <-time.After(probePoll):
 			}
+		}
+		if !found && ctx.Err() != nil {
+			// The load ended before this probe could be found: it
+			// measured nothing.
+			res.Probes--
+			ack = ack[:len(ack)-1]
 		}
 	}
 }
