@@ -203,7 +203,7 @@ func replay(ctx context.Context, opts ReplayOptions, tune func(*feeder)) (Replay
 			return sum, fmt.Errorf("replay: %w", err)
 		}
 	}
-	f := newFeeder(c, lim, c.pipeline.Applied(), logger)
+	f := newFeeder(c, lim, c.pipeline.Applied(), int64(opts.Config.Journal.MaxBytes), logger)
 	if tune != nil {
 		tune(f)
 	}

@@ -80,16 +80,33 @@ type feeder struct {
 	storeIdle atomic.Bool
 	// transactions counts the store transactions written.
 	transactions int
-	workers      int
+	// appendBytes is the size of one journal append.
+	appendBytes int
+	// journaled and applied are the last journal sequences appended and
+	// applied to the store (the journal is truncated up to it); progress
+	// is signalled when applied moves, drain when the journal is full.
+	journaled, applied atomic.Uint64
+	progress, drain    chan struct{}
+	workers            int
 	// free recycles the blocks the decoders are done with.
 	free chan []byte
 }
 
-func newFeeder(c *core, lim ingest.Limits, offset uint64, logger *slog.Logger) *feeder {
+// newFeeder returns a feeder for c, whose store holds the journal up to
+// offset; journalBudget is the journal's disk budget (0: none).
+func newFeeder(c *core, lim ingest.Limits, offset uint64, journalBudget int64, logger *slog.Logger) *feeder {
 	workers := max(1, runtime.GOMAXPROCS(0))
-	return &feeder{journal: c.journal, engine: c.engine, store: c.store, lim: lim, logger: logger,
+	f := &feeder{journal: c.journal, engine: c.engine, store: c.store, lim: lim, logger: logger,
 		offset: offset, minBatch: feedMinBatch, maxBatch: feedMaxBatch, workers: workers,
-		free: make(chan []byte, 4*workers+8)}
+		free: make(chan []byte, 4*workers+8), appendBytes: journalBatchBytes,
+		progress: make(chan struct{}, 1), drain: make(chan struct{}, 1)}
+	if journalBudget > 0 {
+		// Several appends fit in the budget besides the segment in use.
+		f.appendBytes = int(min(int64(f.appendBytes), journalBudget/8))
+	}
+	f.journaled.Store(offset)
+	f.applied.Store(offset)
+	return f
 }
 
 // chunk is a block of lines of one file.
@@ -308,7 +325,10 @@ func (f *feeder) decodeChunk(c *chunk, journal bool) {
 }
 
 // append journals the decoded chunks in file order, in appends of about
-// journalBatchBytes, and hands each run of durable deliveries on.
+// appendBytes, and hands each run of durable deliveries on. When the
+// journal is at its disk budget (journal.max_bytes), it waits for the store
+// to take what the journal holds (the journal is truncated behind it), and
+// asks the engine to hand over what it has meanwhile.
 func (f *feeder) append(ctx context.Context, ordered <-chan *chunk, out chan<- journaled) error {
 	defer close(out)
 	var (
@@ -317,16 +337,24 @@ func (f *feeder) append(ctx context.Context, ordered <-chan *chunk, out chan<- j
 		size int
 	)
 	flush := func() error {
-		if len(recs) == 0 {
-			return nil
+		for len(recs) > 0 {
+			n, sz := 0, 0
+			for n < len(recs) && (n == 0 || sz+len(recs[n]) <= f.appendBytes) {
+				sz += len(recs[n])
+				n++
+			}
+			last, err := f.appendDurable(ctx, recs[:n])
+			if err != nil {
+				return err
+			}
+			f.journaled.Store(last)
+			if err := send(ctx, out, journaled{ds: ds[:n], first: last - uint64(n) + 1}); err != nil {
+				return err
+			}
+			ds, recs = ds[n:], recs[n:]
 		}
-		last, err := f.journal.AppendBatch(ctx, recs)
-		if err != nil {
-			return fmt.Errorf("replay: journal: %w", err)
-		}
-		err = send(ctx, out, journaled{ds: ds, first: last - uint64(len(recs)) + 1})
 		ds, recs, size = nil, nil, 0
-		return err
+		return nil
 	}
 	for c := range ordered {
 		if err := waitChunk(ctx, c); err != nil {
@@ -338,7 +366,7 @@ func (f *feeder) append(ctx context.Context, ordered <-chan *chunk, out chan<- j
 			size += len(r)
 		}
 		c.ds, c.recs = nil, nil
-		if size >= journalBatchBytes {
+		if size >= f.appendBytes {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -348,6 +376,33 @@ func (f *feeder) append(ctx context.Context, ordered <-chan *chunk, out chan<- j
 		return err
 	}
 	return flush()
+}
+
+// appendDurable appends recs to the journal; at the journal's disk budget it
+// waits for the store to apply (and the journal to drop) what the journal
+// holds, then tries again.
+func (f *feeder) appendDurable(ctx context.Context, recs [][]byte) (uint64, error) {
+	for {
+		last, err := f.journal.AppendBatch(ctx, recs)
+		if !errors.Is(err, journal.ErrFull) || f.applied.Load() >= f.journaled.Load() {
+			if err != nil {
+				return 0, fmt.Errorf("replay: journal: %w", err)
+			}
+			return last, nil
+		}
+		applied := f.applied.Load()
+		select {
+		case f.drain <- struct{}{}:
+		default:
+		}
+		for f.applied.Load() == applied {
+			select {
+			case <-f.progress:
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
+	}
 }
 
 // utcDay is the UTC day of t, in days since 1970-01-01.
@@ -396,7 +451,26 @@ func (f *feeder) correlate(ctx context.Context, in <-chan journaled, out chan<- 
 		queue, waiting = nil, 0
 		return err
 	}
-	for run := range in {
+	for {
+		var run journaled
+		select {
+		case r, ok := <-in:
+			if !ok {
+				return f.finish(ctx, cut, handOver)
+			}
+			run = r
+		case <-f.drain:
+			// The journal is full: the store must take what is open.
+			if len(queue) > 0 || n > 0 {
+				cut()
+				if err := handOver(); err != nil {
+					return err
+				}
+			}
+			continue
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		for i := range run.ds {
 			d := &run.ds[i]
 			if n > 0 && d.ReceivedAt.After(e.Clock()) && utcDay(d.ReceivedAt) != utcDay(e.Clock()) {
@@ -413,12 +487,17 @@ func (f *feeder) correlate(ctx context.Context, in <-chan journaled, out chan<- 
 			}
 		}
 	}
+}
+
+// finish resolves what the end of the recording leaves pending, as the
+// pipeline's CatchUp and Drain do, and hands the last batches over.
+func (f *feeder) finish(ctx context.Context, cut func(), handOver func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.FlushRepeats()
+	f.engine.FlushRepeats()
 	cut()
-	e.Drain()
+	f.engine.Drain()
 	cut()
 	return handOver()
 }
@@ -456,8 +535,14 @@ func (f *feeder) write(ctx context.Context, in <-chan []storeBatch) error {
 			}
 		}
 		f.transactions++
-		if err := f.journal.Truncate(bs[len(bs)-1].cp.Offset + 1); err != nil {
+		offset := bs[len(bs)-1].cp.Offset
+		if err := f.journal.Truncate(offset + 1); err != nil {
 			f.logger.Warn("journal truncation failed", "err", err)
+		}
+		f.applied.Store(offset)
+		select {
+		case f.progress <- struct{}{}:
+		default:
 		}
 	}
 }

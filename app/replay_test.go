@@ -292,7 +292,9 @@ func replayThroughPipeline(t *testing.T, cfg config.Config, files []string, expo
 // deliveries grouped into transactions.
 func TestReplayFeedMatchesPipeline(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := sim.WriteDir(sim.Config{Seed: 3, Scale: "small", Days: 3}, dir); err != nil {
+	// Seven days: the journal holds 4 MB of them, over the budget of the
+	// last case.
+	if _, err := sim.WriteDir(sim.Config{Seed: 3, Scale: "small", Days: 7}, dir); err != nil {
 		t.Fatal(err)
 	}
 	files := []string{filepath.Join(dir, sim.ReplayFile)}
@@ -308,10 +310,20 @@ func TestReplayFeedMatchesPipeline(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		min, max int
-	}{{"default batches", feedMinBatch, feedMaxBatch}, {"small batches", 3, 40}, {"one delivery", 1, 1}} {
+		// budget is journal.max_bytes, with 1 MiB segments
+		budget config.ByteSize
+	}{
+		{"default batches", feedMinBatch, feedMaxBatch, 0},
+		{"small batches", 3, 40, 0},
+		{"one delivery", 1, 1, 0},
+		{"journal budget smaller than the replay", feedMinBatch, feedMaxBatch, 2 << 20},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := cfg
 			cfg.Data = t.TempDir()
+			if tc.budget > 0 {
+				cfg.Journal.SegmentBytes, cfg.Journal.MaxBytes = 1<<20, tc.budget
+			}
 			got := filepath.Join(t.TempDir(), "feed.json")
 			sum, err := replay(context.Background(), ReplayOptions{Config: cfg, Files: files, Export: got}, func(f *feeder) {
 				f.minBatch, f.maxBatch = tc.min, tc.max
