@@ -178,9 +178,9 @@ func cmdServe(args []string, stderr io.Writer) error {
 	return app.Serve(ctx, app.ServeOptions{Config: cfg, Logger: logger, Version: versionString()})
 }
 
-// replayGCPercent is the GOGC of vigia replay, unless GOGC is set: 200
-// takes a replay of a million episodes from about 160 s to 135 s and its
-// peak RSS from 2.3 to 3.3 GB (BENCHMARKS.md).
+// replayGCPercent is the GOGC of vigia replay, unless GOGC is set. In one
+// pair of runs of a million episodes, 200 instead of 100 took the replay
+// from 160 s to 134 s and its peak RSS from 2.3 to 3.3 GB (BENCHMARKS.md).
 const replayGCPercent = 200
 
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
